@@ -1,0 +1,150 @@
+"""Composition root: settings -> store, embedder, memory-ops model -> service -> MCP server.
+
+Dependencies flow through the lifespan as one typed `AppContext`; tools and
+resources read it from the request context. Nothing here is global.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from mcp.server import MCPServer
+
+from server import __version__
+from server.clock import Clock, SystemClock
+from server.config import Settings
+from server.embed import Embedder, LazyEmbedder
+from server.memops.schema import MemoryOps
+from server.service import MemoryService
+from server.store import Store, open_store
+
+log = logging.getLogger("reverie")
+
+INSTRUCTIONS = """Reverie is your long-term memory for this user.
+- recall before answering anything that may depend on the user's history, preferences or past decisions.
+- remember durable facts, preferences, decisions, constraints, goals and outcomes as short self-contained statements
+  (one fact each; no secrets: they are redacted or refused).
+- correct a memory when the user says it is wrong or has changed; forget when asked (hard=true erases it for good).
+- feedback on recalled memories that helped or misled you improves ranking."""
+
+
+@dataclass
+class Principal:
+    """Who is calling: the namespaces they may touch and whether they may write (HTTP tokens narrow this)."""
+
+    namespaces: tuple[str, ...] | None = None  # None: any namespace
+    read_only: bool = False
+    name: str = "local"
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    store: Store
+    embedder: Embedder
+    ops: MemoryOps
+    service: MemoryService
+    principal: Principal = field(default_factory=Principal)
+
+
+class AppHolder:
+    """Static MCP resources get no request context; they read the lifespan's AppContext from here."""
+
+    app: AppContext | None = None
+
+    def get(self) -> AppContext:
+        if self.app is None:
+            raise RuntimeError("the server is not running")
+        return self.app
+
+
+def load_ops(settings: Settings) -> MemoryOps:
+    """The learned memory-ops model, or the rules baseline when configured (or when weights are missing)."""
+    from server.memops import RulesOps, load_ops as load_learned
+
+    if settings.memops == "rules":
+        return RulesOps()
+    try:
+        return load_learned()
+    except FileNotFoundError:
+        log.warning("memory-ops weights not found; using the rules baseline")
+        return RulesOps()
+
+
+class LazyOps:
+    """Loads the memory-ops model (torch) in the background so the MCP handshake never waits for it."""
+
+    def __init__(self, settings: Settings):
+        self._result: list = []
+        self._thread = threading.Thread(target=lambda: self._result.append(_capture(load_ops, settings)), daemon=True)
+        self._thread.start()
+
+    def _ops(self) -> MemoryOps:
+        self._thread.join()
+        ok, value = self._result[0]
+        if not ok:
+            raise value
+        return value
+
+    def decide(self, *args, **kwargs):
+        return self._ops().decide(*args, **kwargs)
+
+    def __getattr__(self, name: str):
+        # rerank and other optional capabilities of whichever ops was loaded
+        return getattr(self._ops(), name)
+
+
+def _capture(fn, *args):
+    try:
+        return True, fn(*args)
+    except BaseException as exc:  # re-raised in the caller's thread
+        return False, exc
+
+
+def build_context(settings: Settings, *, embedder: Embedder | None = None, clock: Clock | None = None) -> AppContext:
+    store = open_store(settings)
+    if embedder is None:
+        embedder = LazyEmbedder(settings.embedding_model, settings.embedding_cache_dir).start()
+    # Fail fast on a model mismatch: this needs only the model id, not the loaded model.
+    store.check_embedding(embedder.model_id)
+    ops = LazyOps(settings)
+    service = MemoryService(store, embedder, ops, settings, clock or SystemClock())
+    return AppContext(settings=settings, store=store, embedder=embedder, ops=ops, service=service)
+
+
+def create_server(settings: Settings | None = None, *, context: AppContext | None = None) -> MCPServer:
+    """The MCP server. Pass `context` to share one (tests, the HTTP app); else the lifespan builds it."""
+    settings = settings or (context.settings if context else Settings())
+
+    holder = AppHolder()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_server: MCPServer) -> AsyncIterator[AppContext]:
+        if context is not None:
+            holder.app = context
+            yield context
+            return
+        app = holder.app = build_context(settings)
+        try:
+            yield app
+        finally:
+            app.store.close()
+
+    server = MCPServer(
+        name="reverie",
+        title="Reverie memory",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        lifespan=lifespan,
+        log_level=settings.log_level,
+    )
+    import resources
+    import tools
+
+    tools.register(server)
+    resources.register(server, holder)
+    return server

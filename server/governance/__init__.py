@@ -1,0 +1,1 @@
+"""Deterministic rules that no model may override: secrets and the transient gate."""

@@ -1,0 +1,560 @@
+"""The memory service: remember, recall, forget, correct, feedback — the governed write and read paths.
+
+Tools, resources, the CLI and the benchmarks all go through this class, so each
+behaviour lives in one place. It is synchronous (SQLite and the embedder are
+blocking); the MCP layer calls it from worker threads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import secrets as _secrets
+import time
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from server.clock import Clock, SystemClock, ensure_utc
+from server.config import NAMESPACE_PATTERN, Settings
+from server.embed import Embedder
+from server.errors import InvalidInput, NotFound
+from server.governance.secrets import find_secrets, redact
+from server.governance.transient import transient_marker
+from server.memops.schema import MemoryOps, Neighbor, OpsDecision, RankCandidate
+from server.models import (
+    CorrectResult,
+    FeedbackResult,
+    ForgetResult,
+    Memory,
+    RecallHit,
+    RecallRequest,
+    RecallResult,
+    RememberRequest,
+    RememberResult,
+    Scores,
+    Stats,
+)
+from server.search import fts_query, rrf
+from server.store import Store
+
+_NAMESPACE = re.compile(NAMESPACE_PATTERN)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_TAGS, MAX_TAG_LEN, MAX_K, MAX_QUERY_CHARS = 32, 64, 100, 2000
+NEIGHBORS = 8
+RRF_K = 60
+RECENCY_HALF_LIFE_DAYS = 30.0
+
+
+def new_id(prefix: str) -> str:
+    """Time-ordered ids: sortable by creation, unguessable suffix."""
+    return f"{prefix}_{time.time_ns() // 1_000_000:012x}{_secrets.token_hex(6)}"
+
+
+def content_hash(text: str) -> str:
+    """Hash of the normalised text: case, Unicode form and spacing don't make a new memory."""
+    norm = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return hashlib.sha256(norm.encode()).hexdigest()
+
+
+def check_namespace(namespace: str) -> str:
+    if not isinstance(namespace, str) or not _NAMESPACE.match(namespace):
+        raise InvalidInput(
+            f"Namespace {namespace!r} is not valid: use 1-128 letters, digits and _ . : @ -, starting with a letter or digit."
+        )
+    return namespace
+
+
+def check_text(text: str, what: str, max_bytes: int) -> str:
+    if not isinstance(text, str):
+        raise InvalidInput(f"{what} must be a string.")
+    if _CONTROL.search(text):
+        raise InvalidInput(f"{what} contains control characters; send plain text (newlines and tabs are fine).")
+    stripped = text.strip()
+    if not stripped:
+        raise InvalidInput(f"{what} is empty.")
+    size = len(stripped.encode("utf-8", errors="surrogatepass"))
+    if size > max_bytes:
+        raise InvalidInput(f"{what} is {size} bytes; the limit is {max_bytes} (REVERIE_MAX_CONTENT_BYTES).")
+    try:
+        stripped.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInput(f"{what} is not valid Unicode text (lone surrogate).") from exc
+    return stripped
+
+
+def check_tags(tags: Sequence[str] | None) -> list[str]:
+    tags = list(tags or [])
+    if len(tags) > MAX_TAGS:
+        raise InvalidInput(f"At most {MAX_TAGS} tags; got {len(tags)}.")
+    out = []
+    for tag in tags:
+        if not isinstance(tag, str) or not tag.strip() or len(tag) > MAX_TAG_LEN or _CONTROL.search(tag):
+            raise InvalidInput(f"Tag {tag!r} is not valid: 1-{MAX_TAG_LEN} printable characters.")
+        if tag.strip() not in out:
+            out.append(tag.strip())
+    return out
+
+
+@dataclass
+class _Plan:
+    """What remember decided, before (or instead of) writing."""
+
+    decision: str
+    reason: str
+    content: str
+    kind: str | None = None
+    target: Memory | None = None
+    ops: OpsDecision | None = None
+    vector: np.ndarray | None = None
+    redactions: tuple[str, ...] = ()
+
+
+class MemoryService:
+    def __init__(self, store: Store, embedder: Embedder, ops: MemoryOps, settings: Settings, clock: Clock | None = None):
+        self.store = store
+        self.embedder = embedder
+        self.ops = ops
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self._bound = False
+
+    # -- plumbing ----------------------------------------------------------------------------
+    def _bind(self) -> None:
+        """Bind the database to the embedding model on first use (needs the model's dimension)."""
+        if not self._bound:
+            self.store.check_embedding(self.embedder.model_id)
+            self.store.bind_embedding(self.embedder.model_id, self.embedder.dim)
+            self._bound = True
+
+    def _now(self) -> datetime:
+        return self.clock.now()
+
+    # -- remember ------------------------------------------------------------------------------
+    def remember(self, req: RememberRequest, actor: str = "tool") -> RememberResult:
+        """Run one statement through the write policy and store it (unless `dry_run`).
+
+        Raises:
+            InvalidInput: empty or oversized content, bad namespace, tags, dates or confidence.
+        """
+        return self.remember_many([req], actor=actor)[0]
+
+    def remember_many(self, reqs: Sequence[RememberRequest], actor: str = "tool") -> list[RememberResult]:
+        """Batch writes: one embedding pass for all, then each statement's decision in order."""
+        for req in reqs:
+            self._validate_remember(req)
+        plans = [self._pre_gate(req) for req in reqs]
+        pending = [i for i, plan in enumerate(plans) if plan.decision == "decide"]
+        vectors: dict[int, np.ndarray] = {}
+        if pending:
+            self._bind()
+            vectors = dict(zip(pending, self.embedder.embed([plans[i].content for i in pending])))
+        results = []
+        # Decide and apply in order, so a statement sees the ones before it in the same batch.
+        for i, (req, plan) in enumerate(zip(reqs, plans)):
+            if plan.decision == "decide":
+                plan = self._decide(req, plan.content, vectors[i], plan.redactions)
+            results.append(self._apply(req, plan, actor))
+        return results
+
+    def _validate_remember(self, req: RememberRequest) -> None:
+        check_namespace(req.namespace)
+        check_text(req.content, "content", self.settings.max_content_bytes)
+        req.tags[:] = check_tags(req.tags)
+        if req.confidence is not None and not 0.0 <= req.confidence <= 1.0:
+            raise InvalidInput(f"confidence must be between 0 and 1; got {req.confidence}.")
+        if req.valid_from and req.valid_until and ensure_utc(req.valid_until) < ensure_utc(req.valid_from):
+            raise InvalidInput("valid_until is before valid_from.")
+        if req.source_ref is not None:
+            check_text(req.source_ref, "source_ref", 512)
+
+    def _pre_gate(self, req: RememberRequest) -> _Plan:
+        """Deterministic gates, before any model: secrets, confidence floor, transient markers.
+
+        Returns a final plan, or one with decision "decide" that goes on to `_decide`.
+        """
+        content = req.content.strip()
+        redactions: tuple[str, ...] = ()
+        findings = find_secrets(content)
+        if findings:
+            kinds = tuple(dict.fromkeys(f.kind for f in findings))
+            # Trigger: a secret in the text. Why: secrets must never be stored, whatever any model says.
+            if self.settings.secrets == "block":
+                return _Plan("block", f"blocked: contains a secret ({', '.join(kinds)}); nothing stored", content, redactions=kinds)
+            content = redact(content, findings)
+            redactions = kinds
+        if req.confidence is not None and req.confidence < self.settings.min_confidence:
+            return _Plan("skip", f"skipped: confidence {req.confidence} is below the minimum {self.settings.min_confidence}", content)
+        marker = transient_marker(content)
+        if marker and not req.session_id:
+            return _Plan("skip", f"skipped: transient ('{marker}'); pass a session_id to keep it in working memory", content)
+        return _Plan("decide", "", content, redactions=redactions)
+
+    def _decide(self, req: RememberRequest, content: str, vector: np.ndarray, redactions: tuple[str, ...]) -> _Plan:
+        existing = self.store.find_active_by_hash(req.namespace, content_hash(content))
+        if existing is not None:
+            return _Plan("noop", f"exact duplicate of {existing.id}; reinforced it", content, target=existing, redactions=redactions)
+        hits = self.store.vector_search(req.namespace, vector, NEIGHBORS, active_only=True)
+        rows = self.store.by_rowids(req.namespace, [r for r, _ in hits])
+        neighbors, memories = [], []
+        for rowid, sim in hits:
+            memory = rows.get(rowid)
+            vec = self.store.vector_of(req.namespace, memory.id) if memory else None
+            if memory is None or vec is None:
+                continue
+            neighbors.append(Neighbor(content=memory.content, kind=memory.kind, vector=vec, similarity=sim))
+            memories.append(memory)
+        kind_hint = req.kind.value if req.kind is not None else None
+        decision = self.ops.decide(content, vector, neighbors, kind_hint=kind_hint)
+        target = memories[decision.target] if decision.target is not None and decision.target < len(memories) else None
+        action = decision.action
+        if action in ("noop", "update", "supersede") and target is None:
+            action = "add"
+        if action == "skip" and transient_marker(content) and req.session_id:
+            action = "add"  # kept in the working tier for this session (see _apply)
+        return _Plan(action, decision.reason, content, kind=kind_hint or decision.kind, target=target, ops=decision, vector=vector, redactions=redactions)
+
+    def _apply(self, req: RememberRequest, plan: _Plan, actor: str) -> RememberResult:
+        now = self._now()
+        decision = plan.decision
+        shown = "redact" if plan.redactions and decision not in ("block", "skip") else decision
+        reason = plan.reason
+        if plan.redactions and decision != "block":
+            reason = f"redacted {', '.join(plan.redactions)}; {reason}"
+        result = RememberResult(decision=shown, memory_ids=[], reason=reason, kind=plan.kind, redactions=list(plan.redactions), dry_run=req.dry_run)
+        if decision in ("block", "skip"):
+            if not req.dry_run:
+                # Why: the audit trail explains writes that did not happen too, without the text.
+                self.store.audit(req.namespace, decision, None, actor, now, reason=plan.reason, content_sha256=content_hash(req.content))
+            return result
+        if decision == "noop":
+            assert plan.target is not None
+            result.memory_ids = [plan.target.id]
+            result.kind = plan.target.kind
+            if not req.dry_run:
+                with self.store.transaction():
+                    self.store.reinforce(req.namespace, [plan.target.id], now, boost=0.1)
+                    self.store.audit(req.namespace, "noop", plan.target.id, actor, now, reason=plan.reason)
+            return result
+
+        ops = plan.ops
+        transient = bool(transient_marker(plan.content)) and bool(req.session_id)
+        memory = Memory(
+            id=new_id("mem"),
+            namespace=req.namespace,
+            content=plan.content,
+            kind=plan.kind or "fact",
+            tier="working" if transient else "episodic",
+            confidence=req.confidence if req.confidence is not None else (ops.confidence if ops else 0.8),
+            strength=ops.strength if ops else 1.0,
+            decay_rate=(max(ops.decay_rate, 0.5) if transient else ops.decay_rate) if ops else 0.02,
+            recorded_at=now,
+            valid_from=req.valid_from or now,
+            valid_until=req.valid_until,
+            source=req.source,
+            provenance=[f"ref:{req.source_ref}"] if req.source_ref else [],
+            tags=req.tags,
+            session_id=req.session_id,
+            content_hash=content_hash(plan.content),
+            embedding_model=self.embedder.model_id,
+        )
+        target = plan.target if decision in ("update", "supersede") else None
+        if target is not None:
+            memory.supersedes = target.id
+            memory.provenance.append(target.id)
+        result.memory_ids = [memory.id] + ([target.id] if target else [])
+        if req.dry_run:
+            return result
+        with self.store.transaction():
+            self.store.insert(memory, plan.vector)
+            if target is not None:
+                # Trigger: the model judged the new statement a refinement (update) or a contradiction
+                # (supersede) of `target`. Why: history is kept, so the old version stays readable
+                # and `as_of` can still show it; it just stops being current.
+                ended = {"status": "superseded", "superseded_by": memory.id, "ended_at": now}
+                if decision == "supersede" and target.valid_until is None:
+                    ended["valid_until"] = memory.valid_from
+                self.store.update_fields(req.namespace, target.id, **ended)
+            self.store.audit(
+                req.namespace, decision, memory.id, actor, now,
+                reason=reason, target=target.id if target else None, kind=memory.kind, tier=memory.tier,
+                redactions=list(plan.redactions), source=memory.source, source_ref=req.source_ref,
+            )
+        return result
+
+    # -- recall ----------------------------------------------------------------------------------
+    def recall(self, req: RecallRequest, actor: str = "tool") -> RecallResult:
+        """Hybrid retrieval: vector KNN and FTS5 BM25 fused by reciprocal rank, then ranked.
+
+        Raises:
+            InvalidInput: empty or oversized query, k out of range, bad dates or namespace.
+        """
+        check_namespace(req.namespace)
+        query = check_text(req.query, "query", MAX_QUERY_CHARS * 4)
+        if len(query) > MAX_QUERY_CHARS:
+            raise InvalidInput(f"query is {len(query)} characters; the limit is {MAX_QUERY_CHARS}.")
+        if not 1 <= req.k <= MAX_K:
+            raise InvalidInput(f"k must be between 1 and {MAX_K}; got {req.k}.")
+        tags = check_tags(req.tags) if req.tags else None
+        since, until = (ensure_utc(req.since) if req.since else None), (ensure_utc(req.until) if req.until else None)
+        if since and until and until < since:
+            raise InvalidInput("until is before since.")
+        now = ensure_utc(req.now) if req.now else self._now()
+        as_of = ensure_utc(req.as_of) if req.as_of else None
+
+        self._bind()
+        pool = max(50, 5 * req.k)
+        active_only = not (req.include_superseded or req.include_archived or as_of)
+        vector_hits: list[tuple[int, float]] = []
+        keyword_hits: list[tuple[int, float]] = []
+        qvec = None
+        if req.strategy in ("hybrid", "vector"):
+            qvec = self.embedder.embed_query(query)
+            vector_hits = self.store.vector_search(req.namespace, qvec, pool, active_only=active_only)
+        if req.strategy in ("hybrid", "keyword"):
+            match = fts_query(query)
+            if match:
+                keyword_hits = self.store.keyword_search(req.namespace, match, pool)
+        fused = rrf([vector_hits, keyword_hits], k=RRF_K)
+        rows = self.store.by_rowids(req.namespace, list(fused))
+        vsim = dict(vector_hits)
+        kmax = max((s for _, s in keyword_hits), default=0.0)
+        kw = {r: (s / kmax if kmax > 0 else 0.0) for r, s in keyword_hits}
+        fmax = max(fused.values(), default=1.0)
+
+        hits: list[RecallHit] = []
+        candidates: list[RankCandidate] = []
+        for rowid, fscore in fused.items():
+            memory = rows.get(rowid)
+            if memory is None or not self._visible(memory, req, as_of, since, until, tags):
+                continue
+            strength = effective_strength(memory, now)
+            when = memory.valid_from or memory.recorded_at
+            age_days = max(0.0, (now - when).total_seconds() / 86400.0)
+            recency = 0.5 ** (age_days / RECENCY_HALF_LIFE_DAYS)
+            relevance = fscore / fmax
+            # Why these weights: relevance decides; strength, recency and confidence only
+            # break near-ties, so a strong old memory can't bury the one that answers.
+            final = relevance * (0.75 + 0.1 * strength + 0.05 * recency + 0.1 * memory.confidence)
+            scores = Scores(
+                vector=round(vsim.get(rowid, 0.0), 6), keyword=round(kw.get(rowid, 0.0), 6), fused=round(fscore, 6),
+                strength=round(strength, 6), recency=round(recency, 6), confidence=memory.confidence, final=round(final, 6),
+            )
+            flags = [] if memory.status == "active" else [memory.status]
+            hits.append(RecallHit(memory=memory, scores=scores, flags=flags))
+            candidates.append(
+                RankCandidate(
+                    content=memory.content, kind=memory.kind, vector=np.zeros(0, dtype=np.float32), vector_sim=vsim.get(rowid, 0.0),
+                    keyword=kw.get(rowid, 0.0), fused=relevance, strength=strength, recency=recency,
+                    confidence=memory.confidence, age_days=age_days,
+                )
+            )
+        self._learned_rerank(query, qvec, hits, candidates)
+        hits.sort(key=lambda h: h.scores.final, reverse=True)
+        returned = hits[: req.k]
+
+        recall_id = new_id("rec")
+        returned_ids = [h.memory.id for h in returned]
+        with self.store.transaction():
+            if req.reinforce and returned_ids and not as_of:
+                self.store.reinforce(req.namespace, returned_ids, now, boost=0.05)
+            self.store.log_recall(
+                recall_id, req.namespace, now, query, hashlib.sha256(query.encode()).hexdigest(),
+                params=req.model_dump(mode="json", exclude={"query", "namespace"}),
+                candidates=[[h.memory.id, h.scores.final] for h in hits[: 4 * req.k]],
+                returned=returned_ids,
+            )
+            self.store.audit(req.namespace, "recall", None, actor, now, recall_id=recall_id, returned=returned_ids)
+        return RecallResult(recall_id=recall_id, results=returned)
+
+    def _learned_rerank(self, query: str, qvec, hits: list[RecallHit], candidates: list[RankCandidate]) -> None:
+        """Blend in the memory-ops model's utility when the loaded model has a ranker."""
+        rerank = getattr(self.ops, "rerank", None)
+        if rerank is None or not hits or qvec is None:
+            return
+        utilities = rerank(query, qvec, candidates)
+        if utilities is None:
+            return
+        for hit, utility in zip(hits, utilities):
+            hit.scores.learned = round(float(utility), 6)
+            hit.scores.final = round(0.5 * hit.scores.final + 0.5 * float(utility), 6)
+
+    @staticmethod
+    def _visible(memory: Memory, req: RecallRequest, as_of, since, until, tags) -> bool:
+        if not memory.content:  # purged by a hard delete
+            return False
+        if as_of is not None:
+            if memory.recorded_at > as_of or (memory.ended_at is not None and memory.ended_at <= as_of):
+                return False
+            if memory.status == "forgotten":
+                return False
+        elif memory.status == "forgotten":
+            return False
+        elif memory.status == "superseded" and not req.include_superseded:
+            return False
+        elif memory.status == "archived" and not req.include_archived:
+            return False
+        if req.kinds and memory.kind not in {k.value if hasattr(k, "value") else k for k in req.kinds}:
+            return False
+        if tags and not set(tags) <= set(memory.tags):
+            return False
+        when = memory.valid_from or memory.recorded_at
+        if since and when < since:
+            return False
+        if until and when > until:
+            return False
+        return True
+
+    # -- forget, correct, feedback -----------------------------------------------------------------
+    def find_matches(self, namespace: str, query: str, limit: int = 10) -> list[Memory]:
+        """Memories a query plainly refers to: strong vector match or every keyword present."""
+        res = self.recall(RecallRequest(namespace=namespace, query=query, k=limit, reinforce=False), actor="match")
+        return [h.memory for h in res.results if h.scores.vector >= 0.6 or h.scores.keyword >= 0.999]
+
+    def forget(
+        self, namespace: str, *, memory_id: str | None = None, query: str | None = None, confirm: bool = False,
+        reason: str = "", hard: bool = False, actor: str = "tool",
+    ) -> ForgetResult:
+        """Soft-forget (default) or hard-delete a memory and every version of it.
+
+        Raises:
+            InvalidInput: neither or both of id and query; a query without confirm.
+            NotFound: the id is not in this namespace, or the query matches nothing.
+        """
+        check_namespace(namespace)
+        if (memory_id is None) == (query is None):
+            raise InvalidInput("Pass exactly one of id or query.")
+        reason = (reason or "").strip()
+        if _CONTROL.search(reason) or len(reason) > 1000:
+            raise InvalidInput("reason must be printable text of at most 1000 characters.")
+        if memory_id is not None:
+            memory = self.store.get(namespace, memory_id)
+            if memory is None:
+                raise NotFound(f"No memory {memory_id!r} in namespace {namespace!r}.")
+            targets = [memory]
+        else:
+            check_text(query, "query", MAX_QUERY_CHARS)
+            targets = self.find_matches(namespace, query)
+            if not targets:
+                raise NotFound(f"No memory in {namespace!r} clearly matches {query!r}; nothing forgotten.")
+            if not confirm:
+                listing = "; ".join(f"{m.id}: {m.content[:80]}" for m in targets)
+                raise InvalidInput(f"{len(targets)} memories match; call again with confirm=true to forget them: {listing}")
+        now = self._now()
+        ids: list[str] = []
+        for memory in targets:
+            for version in self.store.versions(namespace, memory.id):
+                if version.id not in ids:
+                    ids.append(version.id)
+        with self.store.transaction():
+            for mid in ids:
+                version = self.store.get(namespace, mid)
+                if version.status != "forgotten":
+                    self.store.update_fields(namespace, mid, status="forgotten", ended_at=now)
+                if hard:
+                    self.store.purge(namespace, mid, version.content_hash)
+                self.store.audit(namespace, "hard_delete" if hard else "forget", mid, actor, now, reason=reason, content_sha256=version.content_hash)
+        if hard:
+            self.store.compact()
+        return ForgetResult(forgotten=ids, hard=hard, reason=reason)
+
+    def correct(
+        self, namespace: str, correction: str, *, memory_id: str | None = None, query: str | None = None,
+        reason: str = "", actor: str = "tool",
+    ) -> CorrectResult:
+        """The correction becomes the current version at top confidence; the old one is kept, closed and linked.
+
+        Raises:
+            InvalidInput: bad correction text, neither or both of id and query, or a correction that is a secret.
+            NotFound: nothing to correct.
+        """
+        check_namespace(namespace)
+        correction = check_text(correction, "correction", self.settings.max_content_bytes)
+        if (memory_id is None) == (query is None):
+            raise InvalidInput("Pass exactly one of id or query.")
+        if memory_id is not None:
+            old = self.store.get(namespace, memory_id)
+            if old is None or not old.content:
+                raise NotFound(f"No memory {memory_id!r} in namespace {namespace!r}.")
+        else:
+            matches = self.find_matches(namespace, check_text(query, "query", MAX_QUERY_CHARS), limit=3)
+            if not matches:
+                raise NotFound(f"No memory in {namespace!r} clearly matches {query!r}; nothing to correct.")
+            old = matches[0]
+        if old.status != "active":
+            raise InvalidInput(f"Memory {old.id} is {old.status}; correct its current version {old.superseded_by or ''}".strip())
+        findings = find_secrets(correction)
+        if findings:
+            if self.settings.secrets == "block":
+                raise InvalidInput("The correction contains a secret; it was not stored.")
+            correction = redact(correction, findings)
+        self._bind()
+        now = self._now()
+        vector = self.embedder.embed([correction])[0]
+        new = Memory(
+            id=new_id("mem"), namespace=namespace, content=correction, kind=old.kind, tier=old.tier, confidence=1.0,
+            strength=1.0, decay_rate=old.decay_rate, recorded_at=now, valid_from=now, source="explicit",
+            provenance=[old.id], tags=old.tags, session_id=old.session_id, supersedes=old.id,
+            content_hash=content_hash(correction), embedding_model=self.embedder.model_id,
+        )
+        with self.store.transaction():
+            self.store.insert(new, vector)
+            self.store.update_fields(namespace, old.id, status="superseded", superseded_by=new.id, ended_at=now, valid_until=now)
+            self.store.audit(namespace, "correct", new.id, actor, now, target=old.id, reason=reason or "corrected by the user")
+        return CorrectResult(old=self.store.get(namespace, old.id), new=self.store.get(namespace, new.id))
+
+    def feedback(self, namespace: str, recall_id: str, memory_id: str, signal: str, actor: str = "tool") -> FeedbackResult:
+        """Record whether a recalled memory helped: the utility signal that later trains ranking.
+
+        Raises:
+            NotFound: unknown recall id, or the memory was not returned by that recall.
+            InvalidInput: unknown signal.
+        """
+        check_namespace(namespace)
+        if signal not in ("helpful", "irrelevant", "wrong"):
+            raise InvalidInput(f"signal must be helpful, irrelevant or wrong; got {signal!r}.")
+        recall = self.store.get_recall(namespace, recall_id)
+        if recall is None:
+            raise NotFound(f"No recall {recall_id!r} in namespace {namespace!r}.")
+        if memory_id not in recall["returned"]:
+            raise NotFound(f"Memory {memory_id!r} was not returned by recall {recall_id!r}.")
+        now = self._now()
+        with self.store.transaction():
+            self.store.add_feedback(namespace, recall_id, memory_id, signal, now)
+            if signal == "helpful":
+                self.store.reinforce(namespace, [memory_id], now, boost=0.1)
+            elif signal == "wrong":
+                memory = self.store.get(namespace, memory_id)
+                if memory is not None:
+                    self.store.update_fields(namespace, memory_id, strength=max(0.0, memory.strength - 0.2))
+            self.store.audit(namespace, "feedback", memory_id, actor, now, recall_id=recall_id, signal=signal)
+        return FeedbackResult(recall_id=recall_id, memory_id=memory_id, signal=signal)
+
+    # -- inspection ---------------------------------------------------------------------------------
+    def get(self, namespace: str, memory_id: str) -> Memory:
+        check_namespace(namespace)
+        memory = self.store.get(namespace, memory_id)
+        if memory is None:
+            raise NotFound(f"No memory {memory_id!r} in namespace {namespace!r}.")
+        return memory
+
+    def stats(self) -> Stats:
+        counts = self.store.counts()
+        bound = self.store.embedding_binding()
+        info = self.store.info()
+        return Stats(
+            namespaces=counts, total_memories=sum(sum(c.values()) for c in counts.values()),
+            embedding_model=bound[0] if bound else None, embedding_dim=bound[1] if bound else None,
+            schema_version=info["schema_version"], database=info["database"], driver=info["driver"],
+        )
+
+
+def effective_strength(memory: Memory, now: datetime) -> float:
+    """Strength decays exponentially at the memory's own rate since it was last reinforced."""
+    since = memory.last_recalled_at or memory.recorded_at
+    days = max(0.0, (now - since).total_seconds() / 86400.0)
+    return memory.strength * math.exp(-memory.decay_rate * days)

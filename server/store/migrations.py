@@ -1,0 +1,131 @@
+"""Numbered schema migrations, recorded in the database they changed.
+
+Each migration is a named function (`m001_...`); `migrate()` applies those not
+yet in `migrations`, each inside its own write transaction. The vector table is
+not here: its dimension comes from the embedding model, so the store creates it
+when the model is first known (see `SQLiteStore.bind_embedding`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from server.clock import SystemClock, to_iso
+from server.store.driver import Database
+
+
+def m001_core(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE memories(
+            rowid INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            namespace TEXT NOT NULL,
+            content TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            tier TEXT NOT NULL,
+            status TEXT NOT NULL,
+            confidence REAL NOT NULL,
+            strength REAL NOT NULL,
+            decay_rate REAL NOT NULL,
+            recall_count INTEGER NOT NULL DEFAULT 0,
+            last_recalled_at TEXT,
+            recorded_at TEXT NOT NULL,
+            valid_from TEXT,
+            valid_until TEXT,
+            ended_at TEXT,
+            supersedes TEXT,
+            superseded_by TEXT,
+            source TEXT NOT NULL,
+            provenance TEXT NOT NULL DEFAULT '[]',
+            tags TEXT NOT NULL DEFAULT '[]',
+            session_id TEXT,
+            content_hash TEXT NOT NULL,
+            embedding_model TEXT NOT NULL,
+            purged INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX memories_ns_status ON memories(namespace, status, recorded_at);
+        CREATE INDEX memories_ns_hash ON memories(namespace, content_hash);
+        CREATE INDEX memories_supersedes ON memories(supersedes);
+
+        -- External-content FTS5: the text lives once, in memories; the index holds terms.
+        CREATE VIRTUAL TABLE memories_fts USING fts5(
+            content, content='memories', content_rowid='rowid', tokenize='porter unicode61 remove_diacritics 2'
+        );
+        -- secure-delete makes a hard delete remove the terms from the index pages too.
+        INSERT INTO memories_fts(memories_fts, rank) VALUES('secure-delete', 1);
+        CREATE TRIGGER memories_fts_insert AFTER INSERT ON memories BEGIN
+            INSERT INTO memories_fts(rowid, content) VALUES (new.rowid, new.content);
+        END;
+        CREATE TRIGGER memories_fts_update AFTER UPDATE OF content ON memories BEGIN
+            INSERT INTO memories_fts(memories_fts, rowid, content) VALUES ('delete', old.rowid, old.content);
+            INSERT INTO memories_fts(rowid, content) VALUES (new.rowid, new.content);
+        END;
+        CREATE TRIGGER memories_fts_delete AFTER DELETE ON memories BEGIN
+            INSERT INTO memories_fts(memories_fts, rowid, content) VALUES ('delete', old.rowid, old.content);
+        END;
+
+        CREATE TABLE audit(
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            namespace TEXT NOT NULL,
+            action TEXT NOT NULL,
+            memory_id TEXT,
+            actor TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX audit_ns ON audit(namespace, id);
+        CREATE INDEX audit_memory ON audit(memory_id);
+
+        CREATE TABLE recalls(
+            id TEXT PRIMARY KEY,
+            at TEXT NOT NULL,
+            namespace TEXT NOT NULL,
+            query TEXT NOT NULL,
+            query_hash TEXT NOT NULL,
+            params TEXT NOT NULL,
+            candidates TEXT NOT NULL,
+            returned TEXT NOT NULL
+        );
+        CREATE INDEX recalls_ns ON recalls(namespace, at);
+
+        CREATE TABLE feedback(
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            namespace TEXT NOT NULL,
+            recall_id TEXT NOT NULL REFERENCES recalls(id),
+            memory_id TEXT NOT NULL,
+            signal TEXT NOT NULL
+        );
+        CREATE INDEX feedback_memory ON feedback(memory_id);
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [m001_core]
+
+
+def schema_version(db: Database) -> int:
+    if not db.one("SELECT name FROM sqlite_master WHERE name = 'migrations'"):
+        return 0
+    row = db.one("SELECT MAX(id) FROM migrations")
+    return row[0] or 0
+
+
+def migrate(db: Database) -> int:
+    """Apply pending migrations; returns the schema version. Safe to race: each step re-checks under the lock."""
+    with db.write():
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS migrations(id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+    for number, step in enumerate(MIGRATIONS, start=1):
+        with db.write():
+            if db.one("SELECT 1 FROM migrations WHERE id = ?", (number,)):
+                continue
+            step(db)
+            db.execute(
+                "INSERT INTO migrations(id, name, applied_at) VALUES (?, ?, ?)",
+                (number, step.__name__, to_iso(SystemClock().now())),
+            )
+    return schema_version(db)

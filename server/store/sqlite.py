@@ -1,0 +1,408 @@
+"""The default store: one SQLite file with FTS5 for keywords and sqlite-vec for vectors.
+
+Vectors are persisted in a `vec0` table partitioned by namespace. Searching them
+goes through `VectorIndex`, an exact in-process copy of each namespace's vectors
+(see vector_index.py for why), kept in step with the file across processes.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from server.clock import from_iso, to_iso
+from server.errors import EmbeddingMismatch, InvalidInput
+from server.models import AuditEntry, Memory
+from server.store.driver import Database
+from server.store.migrations import migrate, schema_version
+from server.store.vector_index import VectorIndex
+
+COLUMNS = (
+    "id namespace content kind tier status confidence strength decay_rate recall_count last_recalled_at "
+    "recorded_at valid_from valid_until ended_at supersedes superseded_by source provenance tags session_id "
+    "content_hash embedding_model"
+).split()
+_DATES = {"last_recalled_at", "recorded_at", "valid_from", "valid_until", "ended_at"}
+_JSON = {"provenance", "tags"}
+SELECT = "SELECT rowid, " + ", ".join(COLUMNS) + " FROM memories"
+
+
+def row_to_memory(row: Sequence[Any]) -> Memory:
+    data = {}
+    for name, value in zip(COLUMNS, row[1:]):
+        if name in _DATES:
+            value = from_iso(value)
+        elif name in _JSON:
+            value = json.loads(value)
+        data[name] = value
+    return Memory(**data)
+
+
+def memory_to_params(memory: Memory) -> list[Any]:
+    data = memory.model_dump()
+    out = []
+    for name in COLUMNS:
+        value = data[name]
+        if name in _DATES:
+            value = to_iso(value)
+        elif name in _JSON:
+            value = json.dumps(value)
+        out.append(value)
+    return out
+
+
+class SQLiteStore:
+    """Storage for memories, their vectors, the audit trail, recall logs and feedback."""
+
+    backend = "sqlite"
+
+    def __init__(self, path: str | Path, driver: str = "auto", busy_timeout_ms: int = 5000):
+        path = Path(path)
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = str(path)
+        self.db = Database(self.path, driver=driver, busy_timeout_ms=busy_timeout_ms)
+        self.schema_version = migrate(self.db)
+        self.vectors = VectorIndex(self.db)
+        self._bind_lock = threading.Lock()
+
+    @property
+    def driver(self) -> str:
+        return self.db.driver
+
+    def close(self) -> None:
+        self.db.close()
+
+    def transaction(self):
+        """One write transaction for several store calls (they join it)."""
+        return self.db.write()
+
+    # -- metadata and the embedding model ---------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.one("SELECT value FROM meta WHERE key = ?", (key,))
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.db.write():
+            self.db.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
+    def embedding_binding(self) -> tuple[str, int] | None:
+        model, dim = self.get_meta("embedding_model"), self.get_meta("embedding_dim")
+        return (model, int(dim)) if model and dim else None
+
+    def check_embedding(self, model_id: str) -> None:
+        """Raises:
+        EmbeddingMismatch: the database was built with another model.
+        """
+        bound = self.embedding_binding()
+        if bound and bound[0] != model_id:
+            raise EmbeddingMismatch(
+                f"{self.path} holds vectors from {bound[0]!r} ({bound[1]} dims) but the configured model is "
+                f"{model_id!r}. Run `reverie reembed --db {self.path}` to migrate it, or set "
+                f"REVERIE_EMBEDDING_MODEL={bound[0]}."
+            )
+
+    def bind_embedding(self, model_id: str, dim: int) -> None:
+        """Record the model and create the vector table at its dimension (first use only)."""
+        with self._bind_lock:
+            self.check_embedding(model_id)
+            if self.embedding_binding():
+                return
+            with self.db.write():
+                if self.db.one("SELECT value FROM meta WHERE key = 'embedding_model'"):
+                    return  # another process got here first
+                self.db.execute(
+                    "CREATE VIRTUAL TABLE IF NOT EXISTS memories_vec USING vec0("
+                    f"namespace text partition key, embedding float[{int(dim)}] distance_metric=cosine)"
+                )
+                self.db.executemany(
+                    "INSERT INTO meta(key, value) VALUES (?, ?)",
+                    [("embedding_model", model_id), ("embedding_dim", str(dim))],
+                )
+
+    def rebind_embedding(self, model_id: str, dim: int, vectors: Iterable[tuple[int, str, np.ndarray]]) -> int:
+        """Replace every vector (reembed): drop and rebuild the vector table in one transaction."""
+        count = 0
+        with self.db.write():
+            self.db.execute("DROP TABLE IF EXISTS memories_vec")
+            self.db.execute(
+                "CREATE VIRTUAL TABLE memories_vec USING vec0("
+                f"namespace text partition key, embedding float[{int(dim)}] distance_metric=cosine)"
+            )
+            for rowid, namespace, vector in vectors:
+                self.db.execute(
+                    "INSERT INTO memories_vec(rowid, namespace, embedding) VALUES (?, ?, ?)",
+                    (rowid, namespace, np.asarray(vector, dtype=np.float32).tobytes()),
+                )
+                count += 1
+            self.db.execute("UPDATE memories SET embedding_model = ?", (model_id,))
+            for key, value in (("embedding_model", model_id), ("embedding_dim", str(dim))):
+                self.db.execute(
+                    "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (key, value),
+                )
+            self.vectors.bump(purge=True)
+        self.vectors.reset()
+        return count
+
+    # -- memories ------------------------------------------------------------------------
+    def insert(self, memory: Memory, vector: np.ndarray | None) -> int:
+        """Insert one memory version (and its vector) inside the caller's or a new transaction."""
+        with self.db.write():
+            placeholders = ", ".join("?" for _ in COLUMNS)
+            try:
+                self.db.execute(f"INSERT INTO memories({', '.join(COLUMNS)}) VALUES ({placeholders})", memory_to_params(memory))
+            except Exception as exc:
+                if "UNIQUE" in str(exc):
+                    raise InvalidInput(f"A memory with id {memory.id!r} already exists.") from exc
+                raise
+            rowid = self.db.last_rowid()
+            if vector is not None:
+                self.db.execute(
+                    "INSERT INTO memories_vec(rowid, namespace, embedding) VALUES (?, ?, ?)",
+                    (rowid, memory.namespace, np.asarray(vector, dtype=np.float32).tobytes()),
+                )
+                self.vectors.added(memory.namespace, rowid, vector, memory.status == "active")
+        return rowid
+
+    def get(self, namespace: str, memory_id: str) -> Memory | None:
+        row = self.db.one(SELECT + " WHERE namespace = ? AND id = ?", (namespace, memory_id))
+        return row_to_memory(row) if row else None
+
+    def get_many(self, namespace: str, ids: Sequence[str]) -> list[Memory]:
+        if not ids:
+            return []
+        marks = ",".join("?" for _ in ids)
+        rows = self.db.execute(SELECT + f" WHERE namespace = ? AND id IN ({marks})", (namespace, *ids))
+        by_id = {m.id: m for m in map(row_to_memory, rows)}
+        return [by_id[i] for i in ids if i in by_id]
+
+    def by_rowids(self, namespace: str, rowids: Sequence[int]) -> dict[int, Memory]:
+        if not rowids:
+            return {}
+        marks = ",".join("?" for _ in rowids)
+        rows = self.db.execute(SELECT + f" WHERE namespace = ? AND rowid IN ({marks})", (namespace, *rowids))
+        return {row[0]: row_to_memory(row) for row in rows}
+
+    def rowid_of(self, namespace: str, memory_id: str) -> int | None:
+        row = self.db.one("SELECT rowid FROM memories WHERE namespace = ? AND id = ?", (namespace, memory_id))
+        return row[0] if row else None
+
+    def vector_of(self, namespace: str, memory_id: str) -> np.ndarray | None:
+        row = self.db.one(
+            "SELECT v.embedding FROM memories m JOIN memories_vec v ON v.rowid = m.rowid "
+            "WHERE m.namespace = ? AND m.id = ? AND v.namespace = ?",
+            (namespace, memory_id, namespace),
+        )
+        return np.frombuffer(row[0], dtype=np.float32).copy() if row else None
+
+    def find_active_by_hash(self, namespace: str, content_hash: str) -> Memory | None:
+        row = self.db.one(
+            SELECT + " WHERE namespace = ? AND content_hash = ? AND status = 'active' ORDER BY rowid DESC LIMIT 1",
+            (namespace, content_hash),
+        )
+        return row_to_memory(row) if row else None
+
+    def update_fields(self, namespace: str, memory_id: str, **fields: Any) -> None:
+        """Change lifecycle fields of a version (status, links, counters): never its content."""
+        if not fields:
+            return
+        assert "content" not in fields, "content is immutable; write a new version"
+        sets, params = [], []
+        for name, value in fields.items():
+            if name not in COLUMNS:
+                raise ValueError(name)
+            if name in _DATES:
+                value = to_iso(value)
+            elif name in _JSON:
+                value = json.dumps(value)
+            sets.append(f"{name} = ?")
+            params.append(value)
+        with self.db.write():
+            self.db.execute(f"UPDATE memories SET {', '.join(sets)} WHERE namespace = ? AND id = ?", (*params, namespace, memory_id))
+            if "status" in fields:
+                rowid = self.rowid_of(namespace, memory_id)
+                if rowid is not None:
+                    self.vectors.status_changed(namespace, rowid, fields["status"] == "active")
+
+    def reinforce(self, namespace: str, ids: Sequence[str], at: datetime, boost: float) -> None:
+        """Recall and confirmation strengthen a memory (capped at 1) and count the recall."""
+        if not ids:
+            return
+        marks = ",".join("?" for _ in ids)
+        with self.db.write():
+            self.db.execute(
+                f"UPDATE memories SET recall_count = recall_count + 1, last_recalled_at = ?, "
+                f"strength = MIN(1.0, strength + ?) WHERE namespace = ? AND id IN ({marks})",
+                (to_iso(at), boost, namespace, *ids),
+            )
+
+    def purge(self, namespace: str, memory_id: str, content_hash: str) -> None:
+        """Hard delete: the text leaves the row, the FTS index, the vector table and the logs."""
+        with self.db.write():
+            rowid = self.rowid_of(namespace, memory_id)
+            if rowid is None:
+                return
+            # The FTS trigger removes the old terms (secure-delete is on for the index).
+            self.db.execute(
+                "UPDATE memories SET content = '', tags = '[]', purged = 1, session_id = NULL WHERE rowid = ?",
+                (rowid,),
+            )
+            self.db.execute("DELETE FROM memories_vec WHERE rowid = ?", (rowid,))
+            # Recall logs that surfaced it keep ids and a hash of the query, not its text.
+            for recall_id, query, query_hash in self.db.execute(
+                "SELECT id, query, query_hash FROM recalls WHERE namespace = ? AND "
+                "(candidates LIKE ? OR returned LIKE ?)",
+                (namespace, f'%"{memory_id}"%', f'%"{memory_id}"%'),
+            ):
+                self.db.execute("UPDATE recalls SET query = ? WHERE id = ?", (f"[purged sha256:{query_hash}]", recall_id))
+            self.vectors.bump(purge=True)
+            self.vectors.removed(namespace, rowid)
+
+    def compact(self) -> None:
+        """Make deleted text unrecoverable from the file: rewrite FTS segments, checkpoint and truncate the WAL."""
+        with self.db.write():
+            self.db.execute("INSERT INTO memories_fts(memories_fts) VALUES('optimize')")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    # -- search ----------------------------------------------------------------------------
+    def keyword_search(self, namespace: str, match: str, limit: int) -> list[tuple[int, float]]:
+        """FTS5 BM25 candidates as (rowid, score) with higher = better."""
+        rows = self.db.execute(
+            "SELECT f.rowid, bm25(memories_fts) AS score FROM memories_fts f "
+            "JOIN memories m ON m.rowid = f.rowid "
+            "WHERE memories_fts MATCH ? AND m.namespace = ? ORDER BY score LIMIT ?",
+            (match, namespace, limit),
+        )
+        return [(rowid, -score) for rowid, score in rows]
+
+    def vector_search(self, namespace: str, vector: np.ndarray, limit: int, active_only: bool) -> list[tuple[int, float]]:
+        return self.vectors.search(namespace, vector, limit, active_only)
+
+    # -- listing, history, stats --------------------------------------------------------------
+    def list_memories(
+        self, namespace: str, *, limit: int = 50, before_rowid: int | None = None, statuses: Sequence[str] | None = None
+    ) -> list[tuple[int, Memory]]:
+        where, params = ["namespace = ?"], [namespace]
+        if before_rowid is not None:
+            where.append("rowid < ?")
+            params.append(before_rowid)
+        if statuses:
+            where.append(f"status IN ({','.join('?' for _ in statuses)})")
+            params.extend(statuses)
+        rows = self.db.execute(SELECT + f" WHERE {' AND '.join(where)} ORDER BY rowid DESC LIMIT ?", (*params, limit))
+        return [(row[0], row_to_memory(row)) for row in rows]
+
+    def iter_all(self, namespace: str | None = None, batch: int = 500) -> Iterator[tuple[int, Memory]]:
+        last = 0
+        while True:
+            if namespace is None:
+                rows = self.db.execute(SELECT + " WHERE rowid > ? ORDER BY rowid LIMIT ?", (last, batch))
+            else:
+                rows = self.db.execute(SELECT + " WHERE namespace = ? AND rowid > ? ORDER BY rowid LIMIT ?", (namespace, last, batch))
+            if not rows:
+                return
+            for row in rows:
+                yield row[0], row_to_memory(row)
+            last = rows[-1][0]
+
+    def versions(self, namespace: str, memory_id: str) -> list[Memory]:
+        """Every version in the chain that holds `memory_id`, oldest first."""
+        current = self.get(namespace, memory_id)
+        if current is None:
+            return []
+        chain = [current]
+        seen = {current.id}
+        node = current
+        while node.supersedes and node.supersedes not in seen:
+            node = self.get(namespace, node.supersedes)
+            if node is None:
+                break
+            seen.add(node.id)
+            chain.insert(0, node)
+        node = current
+        while node.superseded_by and node.superseded_by not in seen:
+            node = self.get(namespace, node.superseded_by)
+            if node is None:
+                break
+            seen.add(node.id)
+            chain.append(node)
+        return chain
+
+    def namespaces(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT namespace FROM memories ORDER BY namespace")]
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for namespace, status, n in self.db.execute("SELECT namespace, status, COUNT(*) FROM memories GROUP BY 1, 2"):
+            out.setdefault(namespace, {})[status] = n
+        return out
+
+    # -- audit, recall log, feedback -----------------------------------------------------------
+    def audit(self, namespace: str, action: str, memory_id: str | None, actor: str, at: datetime, **detail: Any) -> None:
+        with self.db.write():
+            self.db.execute(
+                "INSERT INTO audit(at, namespace, action, memory_id, actor, detail) VALUES (?, ?, ?, ?, ?, ?)",
+                (to_iso(at), namespace, action, memory_id, actor, json.dumps(detail, default=str)),
+            )
+
+    def audit_entries(
+        self, namespace: str, *, memory_ids: Sequence[str] | None = None, limit: int = 100, before_id: int | None = None
+    ) -> list[AuditEntry]:
+        where, params = ["namespace = ?"], [namespace]
+        if memory_ids is not None:
+            where.append(f"memory_id IN ({','.join('?' for _ in memory_ids)})")
+            params.extend(memory_ids)
+        if before_id is not None:
+            where.append("id < ?")
+            params.append(before_id)
+        rows = self.db.execute(
+            f"SELECT id, at, namespace, action, memory_id, actor, detail FROM audit WHERE {' AND '.join(where)} "
+            "ORDER BY id DESC LIMIT ?",
+            (*params, limit),
+        )
+        return [
+            AuditEntry(id=r[0], at=from_iso(r[1]), namespace=r[2], action=r[3], memory_id=r[4], actor=r[5], detail=json.loads(r[6]))
+            for r in rows
+        ]
+
+    def log_recall(
+        self, recall_id: str, namespace: str, at: datetime, query: str, query_hash: str, params: dict, candidates: list, returned: list
+    ) -> None:
+        with self.db.write():
+            self.db.execute(
+                "INSERT INTO recalls(id, at, namespace, query, query_hash, params, candidates, returned) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (recall_id, to_iso(at), namespace, query, query_hash, json.dumps(params, default=str), json.dumps(candidates), json.dumps(returned)),
+            )
+
+    def get_recall(self, namespace: str, recall_id: str) -> dict | None:
+        row = self.db.one("SELECT id, at, query, returned FROM recalls WHERE namespace = ? AND id = ?", (namespace, recall_id))
+        if not row:
+            return None
+        return {"id": row[0], "at": from_iso(row[1]), "query": row[2], "returned": json.loads(row[3])}
+
+    def recalls_of(self, namespace: str, memory_id: str, limit: int = 20) -> list[dict]:
+        rows = self.db.execute(
+            "SELECT id, at, query FROM recalls WHERE namespace = ? AND returned LIKE ? ORDER BY at DESC LIMIT ?",
+            (namespace, f'%"{memory_id}"%', limit),
+        )
+        return [{"recall_id": r[0], "at": r[1], "query": r[2]} for r in rows]
+
+    def add_feedback(self, namespace: str, recall_id: str, memory_id: str, signal: str, at: datetime) -> None:
+        with self.db.write():
+            self.db.execute(
+                "INSERT INTO feedback(at, namespace, recall_id, memory_id, signal) VALUES (?, ?, ?, ?, ?)",
+                (to_iso(at), namespace, recall_id, memory_id, signal),
+            )
+
+    def feedback_for(self, namespace: str) -> list[tuple[str, str, str]]:
+        return [tuple(r) for r in self.db.execute("SELECT recall_id, memory_id, signal FROM feedback WHERE namespace = ?", (namespace,))]
+
+    def info(self) -> dict[str, Any]:
+        return {"database": self.path, "driver": self.driver, "schema_version": schema_version(self.db)}
