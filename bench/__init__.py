@@ -1,0 +1,1 @@
+"""Benchmark scripts. Each prints its figures and writes its own section of BENCHMARKS.md."""
