@@ -1,0 +1,194 @@
+"""Core benchmark: handshake, remember latency and throughput, recall latency at 1k/10k/100k, resident memory.
+
+    python -m bench.core [--sizes 1000,10000,100000] [--queries 100] [--no-write]
+
+Setup vs measurement: stores are filled through the store's insert path (the fill
+is setup, not what is measured). Texts come from templates; 1k and 10k stores
+use real embeddings of every text; the 100k store adds 90k copies of those
+vectors with small random perturbations (re-normalised) and varied texts, so the
+fill takes a minute instead of ten. Recall is measured through the real
+`MemoryService.recall` (query embedding, vector scan, FTS5, fusion, ranking,
+reinforcement and the recall log).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = ROOT / ".pytest_cache" / "reverie-models"
+
+PEOPLE = ["Ana", "Ben", "Chloe", "Dev", "Elif", "Farid", "Grace", "Hiro", "Ines", "Jon", "Kofi", "Lena", "Mateo", "Nia", "Omar", "Priya"]
+VERBS = ["prefers", "bought", "visited", "is learning", "recommended", "cooked", "fixed", "planned", "wrote about", "forgot"]
+THINGS = ["green tea", "a red kayak", "Lisbon", "the Rust compiler", "sourdough bread", "a vintage camera", "the quarterly report",
+          "jazz records", "a mountain bike", "Japanese", "the garden shed", "a chess opening", "the wedding playlist", "tax forms",
+          "a standing desk", "oat milk", "the staging server", "a birthday cake", "hiking boots", "the VPN config"]
+WHEN = ["on Monday", "last week", "in March", "every morning", "before the trip", "after work", "at the weekend", "in 2024"]
+QUERIES = ["what does Ana like to drink?", "who fixed the staging server", "when did Ben visit Lisbon", "birthday cake plans",
+           "hiking gear", "which language is someone learning", "music preferences", "camera purchase", "tax paperwork", "desk setup"]
+
+
+def sentence(i: int) -> str:
+    r = random.Random(i)
+    return f"{r.choice(PEOPLE)} {r.choice(VERBS)} {r.choice(THINGS)} {r.choice(WHEN)} (note {i})"
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.array(values), q))
+
+
+def build(db: Path, embedder, memops: str = os.environ.get("REVERIE_MEMOPS", "learned")):
+    from server.app import build_context
+    from server.config import Settings
+
+    settings = Settings(db=db, embedding_model="offline", embedding_cache_dir=CACHE, memops=memops)
+    return build_context(settings, embedder=embedder)
+
+
+def fill(app, namespace: str, n: int, real: int) -> None:
+    """Insert n memories; the first `real` get real embeddings, the rest perturbed copies."""
+    from server.models import Memory
+    from server.service import content_hash, new_id
+
+    now = app.service.clock.now()
+    app.service._bind()
+    texts = [sentence(i) for i in range(n)]
+    base = app.embedder.embed(texts[: min(n, real)])
+    rng = np.random.default_rng(0)
+    batch = 2000
+    for start in range(0, n, batch):
+        with app.store.transaction():
+            for i in range(start, min(n, start + batch)):
+                if i < len(base):
+                    vec = base[i]
+                else:
+                    vec = base[i % len(base)] + rng.normal(0, 0.05, base.shape[1]).astype(np.float32)
+                    vec /= np.linalg.norm(vec)
+                m = Memory(id=new_id("mem"), namespace=namespace, content=texts[i], recorded_at=now, content_hash=content_hash(texts[i]),
+                           embedding_model=app.embedder.model_id)
+                app.store.insert(m, vec)
+
+
+class CachedQueries:
+    """The embedder with query vectors precomputed: recall timed without the embedding."""
+
+    def __init__(self, inner, queries):
+        self.inner, self.model_id = inner, inner.model_id
+        self.vectors = dict(zip(queries, inner.embed(queries)))
+
+    @property
+    def dim(self):
+        return self.inner.dim
+
+    def embed(self, texts):
+        return self.inner.embed(texts)
+
+    def embed_query(self, text):
+        return self.vectors[text]
+
+
+def time_recalls(app, namespace: str, queries: list[str], rounds: int) -> list[float]:
+    from server.models import RecallRequest
+
+    times = []
+    for i in range(rounds):
+        q = queries[i % len(queries)]
+        t = time.perf_counter()
+        app.service.recall(RecallRequest(namespace=namespace, query=q, k=10))
+        times.append((time.perf_counter() - t) * 1000)
+    return times
+
+
+def handshake_times(runs: int) -> list[float]:
+    import anyio
+    from mcp import Client, StdioServerParameters
+
+    async def once(db: str) -> float:
+        env = {**os.environ, "REVERIE_DB": db, "REVERIE_EMBEDDING_MODEL": "offline", "REVERIE_EMBEDDING_CACHE_DIR": str(CACHE)}
+        start = time.perf_counter()
+        async with Client(StdioServerParameters(command=sys.executable, args=["-m", "server", "serve"], env=env), cache=None):
+            return (time.perf_counter() - start) * 1000
+
+    with tempfile.TemporaryDirectory() as d:
+        return [anyio.run(once, str(Path(d) / f"h{i}.db")) for i in range(runs)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000", help="store sizes for recall latency")
+    parser.add_argument("--queries", type=int, default=100, help="recalls timed per size")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+
+    from server.embed import FastEmbedEmbedder
+    from server.models import RememberRequest
+
+    rows: list[str] = []
+    hs = handshake_times(5)
+    print(f"handshake (spawn -> initialize answered): median {statistics.median(hs):.0f} ms over {len(hs)} runs")
+    rows.append(f"| MCP handshake over stdio (process spawn to `initialize` answered) | median {statistics.median(hs):.0f} ms (min {min(hs):.0f}) | < 1000 ms |")
+
+    embedder = FastEmbedEmbedder("offline", CACHE)
+    with tempfile.TemporaryDirectory() as d:
+        app = build(Path(d) / "w.db", embedder)
+        singles = []
+        for i in range(100):
+            t = time.perf_counter()
+            app.service.remember(RememberRequest(namespace="w", content=sentence(10_000_000 + i)))
+            singles.append((time.perf_counter() - t) * 1000)
+        print(f"remember single: p50 {percentile(singles, 50):.1f} ms p95 {percentile(singles, 95):.1f} ms")
+        rows.append(f"| `remember`, one at a time (embedding + memory-ops decision + write) | p50 {percentile(singles, 50):.1f} ms, p95 {percentile(singles, 95):.1f} ms | |")
+        n = 2000
+        reqs = [RememberRequest(namespace="b", content=sentence(20_000_000 + i)) for i in range(n)]
+        t = time.perf_counter()
+        for start in range(0, n, 256):
+            app.service.remember_many(reqs[start : start + 256])
+        rate = n / (time.perf_counter() - t)
+        print(f"batch import: {rate:.0f} memories/s")
+        rows.append(f"| batch import through `remember_many` ({n} memories, batches of 256, embeddings included) | {rate:.0f} memories/s | >= 300/s |")
+        app.store.close()
+
+    for size in sizes:
+        with tempfile.TemporaryDirectory() as d:
+            app = build(Path(d) / f"r{size}.db", embedder)
+            t = time.perf_counter()
+            fill(app, "r", size, real=min(size, 10_000))
+            fill_s = time.perf_counter() - t
+            time_recalls(app, "r", QUERIES, 5)  # warm: loads the vector index
+            full = time_recalls(app, "r", QUERIES, args.queries)
+            app.service.embedder = CachedQueries(embedder, QUERIES)
+            bare = time_recalls(app, "r", QUERIES, args.queries)
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            print(f"{size}: fill {fill_s:.0f}s; recall p50 {percentile(full, 50):.1f} p95 {percentile(full, 95):.1f} ms; "
+                  f"without embedding p50 {percentile(bare, 50):.1f} p95 {percentile(bare, 95):.1f} ms; max RSS {rss:.0f} MiB")
+            rows.append(
+                f"| `recall` k=10 at {size:,} memories in one namespace | p50 {percentile(full, 50):.1f} ms, p95 {percentile(full, 95):.1f} ms "
+                f"(without query embedding: p50 {percentile(bare, 50):.1f}, p95 {percentile(bare, 95):.1f}); max RSS {rss:.0f} MiB | "
+                + ("p50 <= 25 ms |" if size == 100_000 else "|")
+            )
+            app.store.close()
+
+    body = "## Core: handshake, writes, recall latency\n\n| what | measured | target |\n|---|---|---|\n" + "\n".join(rows)
+    body += ("\n\nThe 100k store holds 10k really embedded texts plus 90k perturbed copies of their vectors (see `bench/core.py`)."
+             " Max RSS is the benchmark process's peak so far, model and vector index included.")
+    print(body)
+    if not args.no_write:
+        from bench._report import write_section
+
+        write_section("core", body, "python -m bench.core")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
