@@ -30,7 +30,11 @@ def store(request, tmp_path):
 
 
 def test_migrations_are_recorded_and_pragmas_set(store):
-    assert store.db.execute("SELECT id, name FROM migrations") == [(1, "m001_core")]
+    from server.store.migrations import MIGRATIONS
+
+    recorded = store.db.execute("SELECT id, name FROM migrations ORDER BY id")
+    assert recorded == [(i, step.__name__) for i, step in enumerate(MIGRATIONS, start=1)]
+    assert recorded[0] == (1, "m001_core")
     assert store.db.one("PRAGMA journal_mode")[0] == "wal"
     assert store.db.one("PRAGMA foreign_keys")[0] == 1
     assert store.db.one("PRAGMA secure_delete")[0] == 1
@@ -38,8 +42,10 @@ def test_migrations_are_recorded_and_pragmas_set(store):
 
 def test_reopening_does_not_reapply_migrations(store, tmp_path):
     again = SQLiteStore(store.path, driver=store.driver)
-    assert again.schema_version == 1
-    assert again.db.one("SELECT COUNT(*) FROM migrations")[0] == 1
+    from server.store.migrations import MIGRATIONS
+
+    assert again.schema_version == len(MIGRATIONS)
+    assert again.db.one("SELECT COUNT(*) FROM migrations")[0] == len(MIGRATIONS)
 
 
 def test_vector_and_keyword_search_stay_in_their_namespace(store):
