@@ -1,8 +1,8 @@
 """MCP resources: everything in the store is inspectable, scoped like the tools."""
 
-from resources import audit, memories, stats
+from resources import audit, memories, profile, stats, tasks
 
-MODULES = (stats, memories, audit)
+MODULES = (stats, memories, audit, tasks, profile)
 
 
 def register(server, holder) -> None:

@@ -21,6 +21,7 @@ from server.embed import Embedder, LazyEmbedder
 from server.memops.schema import MemoryOps
 from server.service import MemoryService
 from server.store import Store, open_store
+from server.working import WorkingMemory
 
 log = logging.getLogger("reverie")
 
@@ -48,6 +49,7 @@ class AppContext:
     embedder: Embedder
     ops: MemoryOps
     service: MemoryService
+    working: WorkingMemory
     principal: Principal = field(default_factory=Principal)
 
 
@@ -113,7 +115,8 @@ def build_context(settings: Settings, *, embedder: Embedder | None = None, clock
     store.check_embedding(embedder.model_id)
     ops = LazyOps(settings)
     service = MemoryService(store, embedder, ops, settings, clock or SystemClock())
-    return AppContext(settings=settings, store=store, embedder=embedder, ops=ops, service=service)
+    working = WorkingMemory(service, ttl_hours=settings.task_ttl_hours)
+    return AppContext(settings=settings, store=store, embedder=embedder, ops=ops, service=service, working=working)
 
 
 def create_server(settings: Settings | None = None, *, context: AppContext | None = None) -> MCPServer:

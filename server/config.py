@@ -8,11 +8,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from platformdirs import user_cache_dir, user_data_dir
+from platformdirs import user_cache_dir, user_config_dir, user_data_dir
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
 NAMESPACE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$"
 
 
@@ -37,8 +38,46 @@ class Settings(BaseSettings):
     memops: Literal["learned", "rules"] = Field(default="learned", description="Decision module behind remember.")
     busy_timeout_ms: int = Field(default=5000, ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    # -- working memory and the core profile --
+    task_ttl_hours: float = Field(default=24.0, gt=0, description="How long an untouched task state lives.")
+    profile_budget_tokens: int = Field(default=400, ge=50, le=8000, description="Size of the core profile, in tokens.")
+    # -- sleep: scheduled consolidation, decay, conflicts, refinement (server/sleep/) --
+    sleep_enabled: bool = Field(default=True, description="Run sleep jobs on a schedule inside `reverie serve`.")
+    sleep_interval_minutes: float = Field(default=360.0, gt=0, description="Schedule: every N minutes (ignored when sleep_cron is set).")
+    sleep_cron: str | None = Field(default=None, description="Schedule as a crontab line, e.g. '0 3 * * *' (overrides the interval).")
+    sleep_catch_up_delay_s: float = Field(default=5.0, ge=0, description="Seconds after start-up before overdue jobs catch up in the background.")
+    sleep_misfire_grace_s: int = Field(default=3600, ge=1, description="A run missed by less than this still runs (APScheduler misfire_grace_time).")
+    sleep_similarity: float = Field(default=0.82, gt=0, le=1, description="Consolidation: cosine at which two episodes are related.")
+    sleep_entity_similarity: float = Field(default=0.7, gt=0, le=1, description="Consolidation: lower cosine that suffices when two episodes share a named entity.")
+    sleep_max_group: int = Field(default=8, ge=2, description="Consolidation: most episodes folded into one semantic memory.")
+    sleep_summary_chars: int = Field(default=600, ge=80, description="Consolidation: length budget of a summary.")
+    sleep_archive_strength: float = Field(default=0.1, ge=0, le=1, description="Decay: memories weaker than this move to the archival tier.")
+    sleep_reinforce_factor: float = Field(default=0.8, gt=0, le=1, description="Decay: each reinforcement multiplies a memory's decay rate by this.")
+    sleep_conflict_similarity: float = Field(default=0.8, gt=0, le=1, description="Conflicts: cosine above which a negation or number mismatch is a conflict.")
+    sleep_conflict_recency_days: float = Field(default=1.0, ge=0, description="Conflicts: how much newer a statement must be to win on recency.")
+    sleep_refine_min_examples: int = Field(default=20, ge=1, description="Refinement: corrections needed before fine-tuning the memory-ops model.")
+    sleep_llm_url: str | None = Field(default=None, description="OpenAI-compatible base URL for abstractive summaries, e.g. http://localhost:11434/v1 (Ollama).")
+    sleep_llm_model: str = Field(default="llama3.2", description="Model name sent to the summary endpoint.")
+    sleep_llm_timeout_s: float = Field(default=30.0, gt=0, description="Timeout of one summary request.")
+    # -- HTTP transport (reverie serve --http) and its tokens --
+    http_host: str = Field(default="127.0.0.1", description="Address `serve --http` binds; non-loopback needs a token.")
+    http_port: int = Field(default=8765, ge=0, le=65535, description="Port `serve --http` listens on.")
+    http_allowed_origins: list[str] = Field(
+        default_factory=lambda: list(LOOPBACK_ORIGINS),
+        description="Origin header values accepted (JSON list; `scheme://host:*` matches any port); others get 403.",
+    )
+    http_max_request_bytes: int = Field(default=1024 * 1024, ge=1024, description="Largest HTTP request body; larger gets 413.")
+    http_rate_limit: float = Field(default=600.0, ge=0.0, description="Requests per minute per token (0: unlimited); over it gets 429.")
+    http_rate_burst: int = Field(default=60, ge=1, description="Requests a token may send at once before the rate applies.")
+    token_secret_store: Literal["auto", "keyring", "file"] = Field(
+        default="auto", description="Where the token-hashing secret lives: the OS keyring, a 0600 file, or keyring with file fallback."
+    )
+    token_secret_file: Path = Field(
+        default_factory=lambda: Path(user_config_dir("reverie", appauthor=False)) / "token-secret",
+        description="The secret's file when no keyring backend exists (created 0600).",
+    )
 
-    @field_validator("db", "embedding_cache_dir", mode="after")
+    @field_validator("db", "embedding_cache_dir", "token_secret_file", mode="after")
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()

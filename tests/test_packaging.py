@@ -43,10 +43,11 @@ def test_manifest_is_a_valid_bundle_manifest_pointing_at_the_real_entry_point():
     assert {"database_path", "namespace"} <= set(manifest["user_config"])
     for ref in ("${user_config.database_path}", "${user_config.namespace}"):
         assert ref in config["env"].values()
-    tools = {t["name"] for t in manifest["tools"]}
-    from tools import MODULES
+    from server.app import create_server
+    from server.config import Settings
 
-    assert tools == {m.__name__.rsplit(".", 1)[1] for m in MODULES}
+    registered = {t.name for t in create_server(Settings(db=ROOT / "unused.db"))._tool_manager.list_tools()}
+    assert {t["name"] for t in manifest["tools"]} == registered
 
 
 def test_cli_rejects_a_bad_date_with_a_clear_message(capsys):

@@ -103,7 +103,106 @@ def m001_core(db: Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [m001_core]
+def m002_tokens_and_leases(db: Database) -> None:
+    """HTTP bearer tokens (hashes only: the hashing secret lives in the OS keyring or a 0600 file, never here)
+    and leases that keep background work to one process per database (server/lease.py)."""
+    db.executescript(
+        """
+        CREATE TABLE tokens(
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            namespaces TEXT NOT NULL,
+            read_only INTEGER NOT NULL DEFAULT 0,
+            hash TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        );
+        CREATE TABLE leases(
+            name TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            acquired_at REAL NOT NULL,
+            expires_at REAL NOT NULL
+        );
+        """
+    )
+
+
+def m003_sleep(db: Database) -> None:
+    """Sleep (server/sleep/): runs and per-job state (last run, watermarks), which episodes were consolidated
+    into which semantic memory (the idempotency key of consolidation), the decayed strength with the time it
+    was computed, and conflicts between active memories."""
+    db.executescript(
+        """
+        CREATE TABLE sleep_runs(
+            id TEXT PRIMARY KEY,
+            namespace TEXT,
+            jobs TEXT NOT NULL,
+            trigger TEXT NOT NULL,
+            holder TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            status TEXT NOT NULL,
+            summary TEXT NOT NULL DEFAULT '{}'
+        );
+        CREATE INDEX sleep_runs_started ON sleep_runs(started_at);
+        CREATE TABLE sleep_state(
+            namespace TEXT NOT NULL,
+            job TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY(namespace, job, key)
+        );
+        CREATE TABLE sleep_consolidated(
+            memory_id TEXT PRIMARY KEY,
+            namespace TEXT NOT NULL,
+            semantic_id TEXT,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX sleep_consolidated_semantic ON sleep_consolidated(semantic_id);
+        CREATE TABLE memory_decay(
+            memory_id TEXT PRIMARY KEY,
+            namespace TEXT NOT NULL,
+            strength REAL NOT NULL,
+            computed_at TEXT NOT NULL,
+            recall_count INTEGER NOT NULL,
+            decay_rate REAL NOT NULL
+        );
+        CREATE TABLE conflicts(
+            id INTEGER PRIMARY KEY,
+            namespace TEXT NOT NULL,
+            a_id TEXT NOT NULL,
+            b_id TEXT NOT NULL,
+            signal TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            status TEXT NOT NULL,
+            detected_at TEXT NOT NULL,
+            resolved_at TEXT,
+            resolution TEXT,
+            UNIQUE(namespace, a_id, b_id)
+        );
+        CREATE INDEX conflicts_open_a ON conflicts(namespace, status, a_id);
+        CREATE INDEX conflicts_open_b ON conflicts(namespace, status, b_id);
+        """
+    )
+
+
+def m004_working_memory(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE task_states(
+            namespace TEXT NOT NULL,
+            session_id TEXT NOT NULL,
+            state TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            PRIMARY KEY (namespace, session_id)
+        );
+        CREATE INDEX task_states_expiry ON task_states(expires_at);
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [m001_core, m002_tokens_and_leases, m003_sleep, m004_working_memory]
 
 
 def schema_version(db: Database) -> int:
