@@ -19,6 +19,7 @@ from server.clock import Clock, SystemClock
 from server.config import Settings
 from server.embed import Embedder, LazyEmbedder
 from server.memops.schema import MemoryOps
+from server.policy import PolicyEngine, register_policy_job
 from server.service import MemoryService
 from server.store import Store, open_store
 from server.working import WorkingMemory
@@ -50,6 +51,7 @@ class AppContext:
     ops: MemoryOps
     service: MemoryService
     working: WorkingMemory
+    policies: PolicyEngine
     principal: Principal = field(default_factory=Principal)
 
 
@@ -64,14 +66,24 @@ class AppHolder:
         return self.app
 
 
-def load_ops(settings: Settings) -> MemoryOps:
-    """The learned memory-ops model, or the rules baseline when configured (or when weights are missing)."""
+def load_ops(settings: Settings, store: Store | None = None) -> MemoryOps:
+    """The learned memory-ops model, or the rules baseline when configured (or when weights are missing).
+
+    Weights promoted by sleep's refinement job (recorded in the database's `memops_weights`) win over the
+    shipped ones, so a restart keeps what was learned.
+    """
+    from pathlib import Path
+
     from server.memops import RulesOps, load_ops as load_learned
 
     if settings.memops == "rules":
         return RulesOps()
+    promoted = store.get_meta("memops_weights") if store is not None else None
+    if promoted and not Path(promoted).is_dir():
+        log.warning("promoted memory-ops weights %s are missing; using the shipped ones", promoted)
+        promoted = None
     try:
-        return load_learned()
+        return load_learned(Path(promoted) if promoted else None)
     except FileNotFoundError:
         log.warning("memory-ops weights not found; using the rules baseline")
         return RulesOps()
@@ -80,9 +92,9 @@ def load_ops(settings: Settings) -> MemoryOps:
 class LazyOps:
     """Loads the memory-ops model (torch) in the background so the MCP handshake never waits for it."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, store: Store | None = None):
         self._result: list = []
-        self._thread = threading.Thread(target=lambda: self._result.append(_capture(load_ops, settings)), daemon=True)
+        self._thread = threading.Thread(target=lambda: self._result.append(_capture(load_ops, settings, store)), daemon=True)
         self._thread.start()
 
     def _ops(self) -> MemoryOps:
@@ -113,10 +125,24 @@ def build_context(settings: Settings, *, embedder: Embedder | None = None, clock
         embedder = LazyEmbedder(settings.embedding_model, settings.embedding_cache_dir).start()
     # Fail fast on a model mismatch: this needs only the model id, not the loaded model.
     store.check_embedding(embedder.model_id)
-    ops = LazyOps(settings)
+    ops = LazyOps(settings, store)
     service = MemoryService(store, embedder, ops, settings, clock or SystemClock())
     working = WorkingMemory(service, ttl_hours=settings.task_ttl_hours)
-    return AppContext(settings=settings, store=store, embedder=embedder, ops=ops, service=service, working=working)
+    policies = PolicyEngine(service)
+    service.on_stored.append(policies.on_memory_stored)  # stored constraints become policies
+    register_policy_job()  # policy learning runs with the other sleep jobs
+    return AppContext(
+        settings=settings, store=store, embedder=embedder, ops=ops, service=service, working=working, policies=policies
+    )
+
+
+def start_sleep(app: AppContext):
+    """Schedule the sleep jobs (server/sleep/) in background threads; overdue work catches up shortly after start."""
+    from server.sleep.scheduler import SleepScheduler
+
+    sleeper = SleepScheduler(app.service)
+    sleeper.start()
+    return sleeper
 
 
 def create_server(settings: Settings | None = None, *, context: AppContext | None = None) -> MCPServer:
@@ -132,9 +158,12 @@ def create_server(settings: Settings | None = None, *, context: AppContext | Non
             yield context
             return
         app = holder.app = build_context(settings)
+        sleeper = start_sleep(app) if settings.sleep_enabled else None
         try:
             yield app
         finally:
+            if sleeper is not None:
+                sleeper.shutdown()
             app.store.close()
 
     server = MCPServer(

@@ -157,8 +157,14 @@ def serve(settings: Settings) -> int:
         print("reverie: no token exists yet; every MCP request gets 401 until `reverie token create` makes one.", file=sys.stderr)
     config = uvicorn.Config(app.asgi, host=settings.http_host, port=settings.http_port, log_level=settings.log_level.lower(),
                             lifespan="on", server_header=False)
+    from server.app import start_sleep
+
+    # The HTTP app shares one prepared context, so the MCP lifespan does not start sleep: start it here.
+    sleeper = start_sleep(app.context) if settings.sleep_enabled else None
     try:
         uvicorn.Server(config).run()
     finally:
+        if sleeper is not None:
+            sleeper.shutdown()
         app.close()
     return 0

@@ -41,7 +41,8 @@ def row_to_memory(row: Sequence[Any]) -> Memory:
         elif name in _JSON:
             value = json.loads(value)
         data[name] = value
-    return Memory(**data)
+    # Rows were validated when written; skipping re-validation keeps recall's candidate fetch cheap.
+    return Memory.model_construct(**data)
 
 
 def memory_to_params(memory: Memory) -> list[Any]:
@@ -172,14 +173,15 @@ class SQLiteStore:
         return rowid
 
     def get(self, namespace: str, memory_id: str) -> Memory | None:
-        row = self.db.one(SELECT + " WHERE namespace = ? AND id = ?", (namespace, memory_id))
+        row = self.db.one(SELECT + " WHERE +namespace = ? AND id = ?", (namespace, memory_id))
         return row_to_memory(row) if row else None
 
     def get_many(self, namespace: str, ids: Sequence[str]) -> list[Memory]:
         if not ids:
             return []
         marks = ",".join("?" for _ in ids)
-        rows = self.db.execute(SELECT + f" WHERE namespace = ? AND id IN ({marks})", (namespace, *ids))
+        # `+namespace` keeps the planner on the unique id index (the namespace index scans the whole namespace).
+        rows = self.db.execute(SELECT + f" WHERE +namespace = ? AND id IN ({marks})", (namespace, *ids))
         by_id = {m.id: m for m in map(row_to_memory, rows)}
         return [by_id[i] for i in ids if i in by_id]
 
@@ -187,11 +189,11 @@ class SQLiteStore:
         if not rowids:
             return {}
         marks = ",".join("?" for _ in rowids)
-        rows = self.db.execute(SELECT + f" WHERE namespace = ? AND rowid IN ({marks})", (namespace, *rowids))
+        rows = self.db.execute(SELECT + f" WHERE +namespace = ? AND rowid IN ({marks})", (namespace, *rowids))
         return {row[0]: row_to_memory(row) for row in rows}
 
     def rowid_of(self, namespace: str, memory_id: str) -> int | None:
-        row = self.db.one("SELECT rowid FROM memories WHERE namespace = ? AND id = ?", (namespace, memory_id))
+        row = self.db.one("SELECT rowid FROM memories WHERE +namespace = ? AND id = ?", (namespace, memory_id))
         return row[0] if row else None
 
     def vector_of(self, namespace: str, memory_id: str) -> np.ndarray | None:
@@ -225,7 +227,7 @@ class SQLiteStore:
             sets.append(f"{name} = ?")
             params.append(value)
         with self.db.write():
-            self.db.execute(f"UPDATE memories SET {', '.join(sets)} WHERE namespace = ? AND id = ?", (*params, namespace, memory_id))
+            self.db.execute(f"UPDATE memories SET {', '.join(sets)} WHERE +namespace = ? AND id = ?", (*params, namespace, memory_id))
             if "status" in fields:
                 rowid = self.rowid_of(namespace, memory_id)
                 if rowid is not None:
@@ -239,7 +241,7 @@ class SQLiteStore:
         with self.db.write():
             self.db.execute(
                 f"UPDATE memories SET recall_count = recall_count + 1, last_recalled_at = ?, "
-                f"strength = MIN(1.0, strength + ?) WHERE namespace = ? AND id IN ({marks})",
+                f"strength = MIN(1.0, strength + ?) WHERE +namespace = ? AND id IN ({marks})",
                 (to_iso(at), boost, namespace, *ids),
             )
 
@@ -408,3 +410,195 @@ class SQLiteStore:
 
     def info(self) -> dict[str, Any]:
         return {"database": self.path, "driver": self.driver, "schema_version": schema_version(self.db)}
+
+    # -- sleep (server/sleep/): runs, job state, consolidation keys, decay, conflicts ----------------
+    def iter_memories(
+        self, namespace: str, *, statuses: Sequence[str] = ("active",), tiers: Sequence[str] | None = None,
+        after_rowid: int = 0, batch: int = 500,
+    ) -> Iterator[tuple[int, Memory]]:
+        """Memories in rowid order, in small batches (each batch one short read: jobs never hold the connection long)."""
+        where = ["namespace = ?", "rowid > ?", f"status IN ({','.join('?' for _ in statuses)})"]
+        params: list[Any] = [namespace, after_rowid, *statuses]
+        if tiers:
+            where.append(f"tier IN ({','.join('?' for _ in tiers)})")
+            params.extend(tiers)
+        last = after_rowid
+        while True:
+            params[1] = last
+            rows = self.db.execute(SELECT + f" WHERE {' AND '.join(where)} ORDER BY rowid LIMIT ?", (*params, batch))
+            if not rows:
+                return
+            for row in rows:
+                yield row[0], row_to_memory(row)
+            last = rows[-1][0]
+
+    def vectors_by_rowid(self, namespace: str, rowids: Sequence[int], batch: int = 500) -> dict[int, np.ndarray]:
+        out: dict[int, np.ndarray] = {}
+        for i in range(0, len(rowids), batch):
+            chunk = list(rowids[i : i + batch])
+            marks = ",".join("?" for _ in chunk)
+            try:
+                rows = self.db.execute(
+                    f"SELECT rowid, embedding FROM memories_vec WHERE namespace = ? AND rowid IN ({marks})", (namespace, *chunk)
+                )
+            except Exception as exc:
+                if "no such table" in str(exc):
+                    return out
+                raise
+            for rowid, blob in rows:
+                out[rowid] = np.frombuffer(blob, dtype=np.float32).copy()
+        return out
+
+    def get_by_ids(self, namespace: str, ids: Sequence[str]) -> dict[str, Memory]:
+        """Memories by id through the id index (`+namespace` keeps the planner off the namespace index, which
+        would scan the whole namespace for an IN list)."""
+        if not ids:
+            return {}
+        marks = ",".join("?" for _ in ids)
+        rows = self.db.execute(SELECT + f" WHERE +namespace = ? AND id IN ({marks})", (namespace, *ids))
+        return {m.id: m for m in map(row_to_memory, rows)}
+
+    def consolidated(self, namespace: str) -> set[str]:
+        """Ids of episodes already folded into a semantic memory (so a rerun never folds them twice)."""
+        return {r[0] for r in self.db.execute("SELECT memory_id FROM sleep_consolidated WHERE namespace = ?", (namespace,))}
+
+    def mark_consolidated(self, namespace: str, memory_ids: Sequence[str], semantic_id: str | None, at: datetime) -> None:
+        with self.db.write():
+            self.db.executemany(
+                "INSERT OR IGNORE INTO sleep_consolidated(memory_id, namespace, semantic_id, at) VALUES (?, ?, ?, ?)",
+                [(mid, namespace, semantic_id, to_iso(at)) for mid in memory_ids],
+            )
+
+    def sleep_state(self, namespace: str, job: str, key: str) -> str | None:
+        row = self.db.one("SELECT value FROM sleep_state WHERE namespace = ? AND job = ? AND key = ?", (namespace, job, key))
+        return row[0] if row else None
+
+    def set_sleep_state(self, namespace: str, job: str, key: str, value: str) -> None:
+        with self.db.write():
+            self.db.execute(
+                "INSERT INTO sleep_state(namespace, job, key, value) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(namespace, job, key) DO UPDATE SET value = excluded.value",
+                (namespace, job, key, value),
+            )
+
+    def sleep_run_started(self, run_id: str, namespace: str | None, jobs: Sequence[str], trigger: str, holder: str, at: datetime) -> None:
+        with self.db.write():
+            self.db.execute(
+                "INSERT INTO sleep_runs(id, namespace, jobs, trigger, holder, started_at, status) VALUES (?, ?, ?, ?, ?, ?, 'running')",
+                (run_id, namespace, json.dumps(list(jobs)), trigger, holder, to_iso(at)),
+            )
+
+    def sleep_run_finished(self, run_id: str, status: str, summary: dict, at: datetime) -> None:
+        with self.db.write():
+            self.db.execute(
+                "UPDATE sleep_runs SET status = ?, summary = ?, finished_at = ? WHERE id = ?",
+                (status, json.dumps(summary, default=str), to_iso(at), run_id),
+            )
+
+    def sleep_runs_interrupted(self, holder: str, at: datetime) -> int:
+        """Runs left 'running' by another holder (it died: we hold the lease now) become 'interrupted'."""
+        with self.db.write():
+            rows = self.db.execute("SELECT id FROM sleep_runs WHERE status = 'running' AND holder != ?", (holder,))
+            self.db.execute(
+                "UPDATE sleep_runs SET status = 'interrupted', finished_at = ? WHERE status = 'running' AND holder != ?",
+                (to_iso(at), holder),
+            )
+        return len(rows)
+
+    def sleep_runs(self, *, namespace: str | None = None, limit: int = 20) -> list[dict]:
+        """Recent runs, newest first; with `namespace`, the runs over that namespace or over all of them."""
+        where, params = "", []
+        if namespace is not None:
+            where, params = "WHERE namespace = ? OR namespace IS NULL", [namespace]
+        rows = self.db.execute(
+            f"SELECT id, namespace, jobs, trigger, holder, started_at, finished_at, status, summary FROM sleep_runs {where} "
+            "ORDER BY started_at DESC, rowid DESC LIMIT ?",
+            (*params, limit),
+        )
+        return [
+            {"id": r[0], "namespace": r[1], "jobs": json.loads(r[2]), "trigger": r[3], "holder": r[4], "started_at": r[5],
+             "finished_at": r[6], "status": r[7], "summary": json.loads(r[8])}
+            for r in rows
+        ]
+
+    def decay_states(self, namespace: str) -> dict[str, tuple[float, datetime, int, float]]:
+        """memory id -> (strength, computed_at, recall_count seen, decay_rate) from the last decay pass."""
+        rows = self.db.execute(
+            "SELECT memory_id, strength, computed_at, recall_count, decay_rate FROM memory_decay WHERE namespace = ?", (namespace,)
+        )
+        return {r[0]: (r[1], from_iso(r[2]), r[3], r[4]) for r in rows}
+
+    def save_decay(self, namespace: str, rows: Sequence[tuple[str, float, datetime, int, float]]) -> None:
+        """Persist (memory id, decayed strength, computed at, recall_count seen, decay rate) in one short transaction."""
+        with self.db.write():
+            self.db.executemany(
+                "INSERT INTO memory_decay(memory_id, namespace, strength, computed_at, recall_count, decay_rate) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(memory_id) DO UPDATE SET strength = excluded.strength, "
+                "computed_at = excluded.computed_at, recall_count = excluded.recall_count, decay_rate = excluded.decay_rate",
+                [(mid, namespace, s, to_iso(at), n, r) for mid, s, at, n, r in rows],
+            )
+
+    def slow_decay(self, namespace: str, memory_id: str, reinforcements: int, factor: float = 0.8, floor: float = 0.001) -> float | None:
+        """Spaced repetition: each reinforcement multiplies the decay rate by `factor` (never below `floor`).
+
+        Returns the new rate (None if there is no such memory)."""
+        with self.db.write():
+            row = self.db.one("SELECT decay_rate FROM memories WHERE namespace = ? AND id = ?", (namespace, memory_id))
+            if row is None:
+                return None
+            rate = max(floor, min(row[0], row[0] * factor ** max(0, reinforcements)))
+            self.db.execute("UPDATE memories SET decay_rate = ? WHERE namespace = ? AND id = ?", (rate, namespace, memory_id))
+        return rate
+
+    def add_conflict(
+        self, namespace: str, a_id: str, b_id: str, signal: str, reason: str, at: datetime, *, status: str = "open", resolution: str | None = None
+    ) -> bool:
+        """Record a conflict between two memories (the pair in id order), open or already resolved; False if already recorded."""
+        a_id, b_id = sorted((a_id, b_id))
+        with self.db.write():
+            row = self.db.one("SELECT id, status FROM conflicts WHERE namespace = ? AND a_id = ? AND b_id = ?", (namespace, a_id, b_id))
+            if row is not None:
+                if status != "open" and row[1] == "open":
+                    self.db.execute("UPDATE conflicts SET status = ?, resolution = ?, resolved_at = ? WHERE id = ?", (status, resolution, to_iso(at), row[0]))
+                return False
+            self.db.execute(
+                "INSERT INTO conflicts(namespace, a_id, b_id, signal, reason, status, detected_at, resolved_at, resolution) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (namespace, a_id, b_id, signal, reason, status, to_iso(at), to_iso(at) if status != "open" else None, resolution),
+            )
+        return True
+
+    def close_conflict(self, namespace: str, conflict_id: int, status: str, resolution: str, at: datetime) -> None:
+        with self.db.write():
+            self.db.execute(
+                "UPDATE conflicts SET status = ?, resolution = ?, resolved_at = ? WHERE namespace = ? AND id = ?",
+                (status, resolution, to_iso(at), namespace, conflict_id),
+            )
+
+    def conflicts(self, namespace: str, *, status: str | None = None, limit: int = 100, before_id: int | None = None) -> list[dict]:
+        where, params = ["namespace = ?"], [namespace]
+        if status is not None:
+            where.append("status = ?")
+            params.append(status)
+        if before_id is not None:
+            where.append("id < ?")
+            params.append(before_id)
+        rows = self.db.execute(
+            "SELECT id, a_id, b_id, signal, reason, status, detected_at, resolved_at, resolution FROM conflicts "
+            f"WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?",
+            (*params, limit),
+        )
+        keys = ("id", "a_id", "b_id", "signal", "reason", "status", "detected_at", "resolved_at", "resolution")
+        return [dict(zip(keys, r)) for r in rows]
+
+    def conflicted(self, namespace: str, ids: Sequence[str]) -> set[str]:
+        """Which of `ids` are in an open conflict (one query; recall flags them)."""
+        if not ids:
+            return set()
+        marks = ",".join("?" for _ in ids)
+        rows = self.db.execute(
+            f"SELECT a_id, b_id FROM conflicts WHERE namespace = ? AND status = 'open' AND (a_id IN ({marks}) OR b_id IN ({marks}))",
+            (namespace, *ids, *ids),
+        )
+        wanted = set(ids)
+        return {m for pair in rows for m in pair if m in wanted}
