@@ -1,0 +1,1 @@
+"""Peer memory systems, benchmarked from their own virtualenv (see bench/peers/README.md)."""

@@ -1,0 +1,97 @@
+"""The harness end to end on the real service: the convqa example, provenance mapping, the sleep hook, the CLI."""
+
+from __future__ import annotations
+
+import json
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from server.bench.datasets import Conversation, Question, Session, Turn, load
+from server.bench.retrieval import ReverieSystem, SleepUnavailable, evaluate, sleep_hook
+from server.memops import RulesOps
+from server.models import Memory
+from server.service import content_hash, new_id
+from tests.conftest import MODEL_CACHE
+
+EXAMPLE = Path(__file__).with_name("convqa_example.json")
+
+
+@pytest.fixture
+def system(tmp_path, settings, embedder):
+    s = ReverieSystem(settings, embedder, RulesOps(), tmp_path, variants=("hybrid", "keyword"))
+    yield s
+    s.close()
+
+
+def test_convqa_example_scores_through_remember_and_recall(system):
+    reports = evaluate(load("convqa", EXAMPLE), system, ks=(1, 5, 10))
+    hybrid = reports["hybrid"]
+    assert set(hybrid) >= {"overall", "by_category", "timing", "failures"}
+    assert hybrid["overall"]["questions"] == 4
+    assert hybrid["overall"]["recall@10"] == 1.0  # 7 turns: everything fits in the top 10
+    assert hybrid["overall"]["recall@1"] >= 0.5
+    assert set(hybrid["by_category"]) == {"single-hop", "temporal", "multi-hop"}
+    assert hybrid["timing"]["turns"] == 7 and hybrid["timing"]["recall_p50_ms"] > 0
+    assert "keyword" in reports
+
+
+def _conversation(turns: list[Turn]) -> Conversation:
+    q = Question(id="q", question="Which dog breed does Ana have?", evidence=(turns[0].id,), category="all")
+    return Conversation(id="c", sessions=(Session("s1", None, tuple(turns)),), questions=(q,))
+
+
+def test_a_turn_merged_into_an_existing_memory_still_counts(system):
+    turns = [Turn("t1", "Ana", "My dog is a greyhound."), Turn("t2", "Ana", "My dog is a greyhound.")]
+    system.start(_conversation(turns))
+    system.ingest(system.conversation.sessions[0])
+    assert system.decisions["noop"] == 1
+    memory_id = system._turn_memory["t1"]
+    assert system.turns_of(memory_id) == {"t1", "t2"}
+
+
+def test_a_consolidated_memory_counts_for_the_turns_of_its_sources(system, embedder):
+    turns = [Turn("t1", "Ana", "I adopted a greyhound."), Turn("t2", "Ben", "I play the cello every evening.")]
+    system.start(_conversation(turns))
+    system.ingest(system.conversation.sessions[0])
+    sources = [system._turn_memory["t1"], system._turn_memory["t2"]]
+    store, ns = system.store, system.namespace
+    text = "Ana has a greyhound; Ben plays the cello."
+    merged = Memory(
+        id=new_id("mem"), namespace=ns, content=text, recorded_at=store.get(ns, sources[0]).recorded_at,
+        source="consolidated", provenance=sources, content_hash=content_hash(text), embedding_model=embedder.model_id,
+    )
+    store.insert(merged, embedder.embed([text])[0])
+    assert system.turns_of(merged.id) == {"t1", "t2"}
+
+
+def test_sleep_hook_is_a_clear_error_without_run_sleep(monkeypatch):
+    monkeypatch.setitem(sys.modules, "server.sleep", types.ModuleType("server.sleep"))
+    with pytest.raises(SleepUnavailable):
+        sleep_hook()
+    module = types.ModuleType("server.sleep")
+    module.run_sleep = lambda service, namespace: None
+    monkeypatch.setitem(sys.modules, "server.sleep", module)
+    assert sleep_hook() is module.run_sleep
+
+
+def test_cli_writes_the_json_report(tmp_path, capsys):
+    from server.cli import main
+
+    out = tmp_path / "report.json"
+    code = main(["bench", "retrieval", str(EXAMPLE), "--format", "convqa", "--k", "1,5", "--memops", "rules",
+                 "--strategy", "hybrid,vector", "--cache-dir", str(MODEL_CACHE), "--json", str(out)])
+    assert code == 0
+    report = json.loads(out.read_text())
+    assert set(report["overall"]) >= {"recall@1", "all_hit@1", "recall@5", "all_hit@5"}
+    assert set(report["strategies"]) == {"hybrid", "vector"}
+    assert report["ingest"]["decisions"]
+    assert "recall@5" in capsys.readouterr().out
+
+
+def test_cli_rejects_a_file_in_another_format(tmp_path):
+    from server.cli import main
+
+    assert main(["bench", "retrieval", str(EXAMPLE), "--format", "locomo"]) == 2
