@@ -95,7 +95,7 @@ class RememberResult(BaseModel):
 class Scores(BaseModel):
     vector: float = Field(description="Cosine similarity of query and memory (0 when not a vector candidate).")
     keyword: float = Field(description="Normalised BM25 score (0 when not a keyword candidate).")
-    fused: float = Field(description="Reciprocal-rank fusion of the two candidate lists.")
+    fused: float = Field(description="Fusion of the two: the weighted mean of vector and keyword scores.")
     strength: float
     recency: float
     confidence: float

@@ -13,7 +13,7 @@ import re
 import secrets as _secrets
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -39,14 +39,13 @@ from server.models import (
     Scores,
     Stats,
 )
-from server.search import fts_query, rrf
+from server.search import fts_query, fuse
 from server.store import Store
 
 _NAMESPACE = re.compile(NAMESPACE_PATTERN)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_TAGS, MAX_TAG_LEN, MAX_K, MAX_QUERY_CHARS = 32, 64, 100, 2000
 NEIGHBORS = 8
-RRF_K = 60
 RECENCY_HALF_LIFE_DAYS = 30.0
 
 
@@ -122,6 +121,9 @@ class MemoryService:
         self.settings = settings
         self.clock = clock or SystemClock()
         self._bound = False
+        # Called with (memory, decision) after a new memory is committed by remember (add, update, supersede,
+        # redact); e.g. the policy engine turns stored constraints into policies.
+        self.on_stored: list[Callable[[Memory, str], None]] = []
 
     # -- plumbing ----------------------------------------------------------------------------
     def _bind(self) -> None:
@@ -284,6 +286,8 @@ class MemoryService:
                 reason=reason, target=target.id if target else None, kind=memory.kind, tier=memory.tier,
                 redactions=list(plan.redactions), source=memory.source, source_ref=req.source_ref,
             )
+        for callback in self.on_stored:
+            callback(memory, shown)
         return result
 
     # -- recall ----------------------------------------------------------------------------------
@@ -308,7 +312,9 @@ class MemoryService:
 
         self._bind()
         pool = max(50, 5 * req.k)
-        active_only = not (req.include_superseded or req.include_archived or as_of)
+        # Superseded versions stay searchable: a query phrased like the old wording should still find the
+        # memory, and `_lift_history` then answers with the version that replaced it.
+        active_only = False
         vector_hits: list[tuple[int, float]] = []
         keyword_hits: list[tuple[int, float]] = []
         qvec = None
@@ -319,12 +325,12 @@ class MemoryService:
             match = fts_query(query)
             if match:
                 keyword_hits = self.store.keyword_search(req.namespace, match, pool)
-        fused = rrf([vector_hits, keyword_hits], k=RRF_K)
+        fused, vsim, kw = fuse(vector_hits, keyword_hits)
         rows = self.store.by_rowids(req.namespace, list(fused))
-        vsim = dict(vector_hits)
-        kmax = max((s for _, s in keyword_hits), default=0.0)
-        kw = {r: (s / kmax if kmax > 0 else 0.0) for r, s in keyword_hits}
-        fmax = max(fused.values(), default=1.0)
+        via_history: set[int] = set()
+        if not (req.include_superseded or as_of):
+            fused, via_history = self._lift_history(req.namespace, fused, rows, vsim, kw)
+        fmax = max(max(fused.values(), default=1.0), 1e-9)
 
         hits: list[RecallHit] = []
         candidates: list[RankCandidate] = []
@@ -344,7 +350,7 @@ class MemoryService:
                 vector=round(vsim.get(rowid, 0.0), 6), keyword=round(kw.get(rowid, 0.0), 6), fused=round(fscore, 6),
                 strength=round(strength, 6), recency=round(recency, 6), confidence=memory.confidence, final=round(final, 6),
             )
-            flags = [] if memory.status == "active" else [memory.status]
+            flags = ([] if memory.status == "active" else [memory.status]) + (["matched_earlier_version"] if rowid in via_history else [])
             hits.append(RecallHit(memory=memory, scores=scores, flags=flags))
             candidates.append(
                 RankCandidate(
@@ -359,6 +365,11 @@ class MemoryService:
 
         recall_id = new_id("rec")
         returned_ids = [h.memory.id for h in returned]
+        # Sleep's conflicts job flags memories that contradict another; one query marks them here.
+        conflicted = self.store.conflicted(req.namespace, returned_ids) if hasattr(self.store, "conflicted") else set()
+        for hit in returned:
+            if hit.memory.id in conflicted:
+                hit.flags.append("conflict")
         with self.store.transaction():
             if req.reinforce and returned_ids and not as_of:
                 self.store.reinforce(req.namespace, returned_ids, now, boost=0.05)
@@ -370,6 +381,40 @@ class MemoryService:
             )
             self.store.audit(req.namespace, "recall", None, actor, now, recall_id=recall_id, returned=returned_ids)
         return RecallResult(recall_id=recall_id, results=returned)
+
+    def _lift_history(self, namespace: str, fused: dict[int, float], rows: dict, vsim: dict, kw: dict) -> tuple[dict[int, float], set[int]]:
+        """Credit each match on a superseded version to the current version of that memory.
+
+        Trigger: a candidate was replaced by an update or a correction. Why: its words may be what the query
+        uses ("where does Alex live" matches the old "Alex lives in Paris"), but the answer is the version that
+        is true now. Outcome: the current version takes the best score of its chain; old versions drop out.
+        """
+        lifted: dict[int, float] = {}
+        via: set[int] = set()
+        for rowid, score in fused.items():
+            memory = rows.get(rowid)
+            target = rowid
+            if memory is not None and memory.status == "superseded":
+                current = memory
+                for _ in range(32):  # chains are short; the bound guards against a corrupt cycle
+                    if current.superseded_by is None or current.status != "superseded":
+                        break
+                    nxt = self.store.get(namespace, current.superseded_by)
+                    if nxt is None:
+                        break
+                    current = nxt
+                if current.status != "active":
+                    continue
+                target = self.store.rowid_of(namespace, current.id)
+                if target is None:
+                    continue
+                rows[target] = current
+                vsim[target] = max(vsim.get(target, 0.0), vsim.get(rowid, 0.0))
+                kw[target] = max(kw.get(target, 0.0), kw.get(rowid, 0.0))
+                if target not in fused:
+                    via.add(target)
+            lifted[target] = max(lifted.get(target, 0.0), score)
+        return dict(sorted(lifted.items(), key=lambda kv: kv[1], reverse=True)), via
 
     def _learned_rerank(self, query: str, qvec, hits: list[RecallHit], candidates: list[RankCandidate]) -> None:
         """Blend in the memory-ops model's utility when the loaded model has a ranker."""

@@ -10,7 +10,7 @@ import math
 from datetime import date, datetime
 
 from server.models import Memory
-from server.search import fts_query, rrf
+from server.search import fts_query, fuse
 from server.service import effective_strength
 from server.store.sqlite import SELECT, row_to_memory
 
@@ -33,16 +33,16 @@ def list_memories(store, namespace: str, *, kind: str = "", tier: str = "", stat
 
 def search(store, embedder, namespace: str, query: str, *, kind: str = "", tier: str = "", status: str = "",
            limit: int = PAGE) -> list[tuple[float, Memory]]:
-    """Hybrid search (vector + keyword, fused by reciprocal rank) without the recall log or reinforcement:
+    """Hybrid search (vector + keyword, fused as recall fuses them) without the recall log or reinforcement:
     looking at memories in the dashboard is not the assistant recalling them."""
     pool = 200
-    lists = []
+    vector_hits, keyword_hits = [], []
     if store.embedding_binding() is not None:
-        lists.append(store.vector_search(namespace, embedder.embed_query(query), pool, active_only=status == "active"))
+        vector_hits = store.vector_search(namespace, embedder.embed_query(query), pool, active_only=status == "active")
     match = fts_query(query)
     if match:
-        lists.append(store.keyword_search(namespace, match, pool))
-    fused = rrf(lists)
+        keyword_hits = store.keyword_search(namespace, match, pool)
+    fused, _, _ = fuse(vector_hits, keyword_hits)
     rows = store.by_rowids(namespace, list(fused))
     out = []
     for rowid, score in sorted(fused.items(), key=lambda kv: kv[1], reverse=True):
