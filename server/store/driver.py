@@ -84,6 +84,7 @@ class Database:
         self.retry_seconds = retry_seconds
         self._lock = threading.RLock()
         self._depth = 0
+        self._rollback_hooks: list = []
         if self.driver == "apsw":
             import apsw
 
@@ -168,9 +169,30 @@ class Database:
             except BaseException:
                 self._depth = 0
                 self.execute("ROLLBACK")
+                self._rolled_back()
                 raise
             self._depth = 0
-            self._retrying(lambda: self.execute("COMMIT"))
+            try:
+                self._retrying(lambda: self.execute("COMMIT"))
+            except BaseException:
+                try:  # a failed COMMIT may already have rolled back
+                    self.execute("ROLLBACK")
+                except Exception:
+                    pass
+                self._rolled_back()
+                raise
+            self._rollback_hooks.clear()
+
+    def on_rollback(self, fn) -> None:
+        """Call `fn` if the open write transaction rolls back (for in-memory copies of what it changed)."""
+        with self._lock:
+            if self._depth:
+                self._rollback_hooks.append(fn)
+
+    def _rolled_back(self) -> None:
+        hooks, self._rollback_hooks = self._rollback_hooks, []
+        for fn in hooks:
+            fn()
 
     @contextmanager
     def read(self) -> Iterator[Database]:

@@ -135,9 +135,14 @@ class VectorIndex:
     def added(self, namespace: str, rowid: int, vector: np.ndarray, active: bool) -> None:
         with self._lock:
             part = self._parts.get(namespace)
-            if part is not None and rowid > part.max_rowid:
+            # Trigger: another process committed vectors we have not loaded yet. Why: appending ours now
+            # would move max_rowid past theirs and the next incremental load would skip them for good.
+            # Outcome: we leave ours to that load too (the write lock we hold orders rowids by commit).
+            in_step = self._seen_gen == self._generations()[0]
+            if part is not None and in_step and rowid > part.max_rowid:
                 part.append(np.array([rowid], dtype=np.int64), np.asarray(vector, dtype=np.float32)[None, :], np.array([active]))
         self.bump()
+        self.db.on_rollback(self.reset)
 
     def status_changed(self, namespace: str, rowid: int, active: bool) -> None:
         with self._lock:
@@ -145,8 +150,10 @@ class VectorIndex:
             if part is not None and rowid in part.position:
                 part.active[part.position[rowid]] = active
         self.bump()
+        self.db.on_rollback(self.reset)
 
     def removed(self, namespace: str, rowid: int) -> None:
+        self.db.on_rollback(self.reset)
         with self._lock:
             part = self._parts.get(namespace)
             if part is not None and rowid in part.position:
