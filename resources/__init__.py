@@ -1,8 +1,8 @@
 """MCP resources: everything in the store is inspectable, scoped like the tools."""
 
-from resources import audit, memories, profile, stats, tasks
+from resources import audit, memories, policies, profile, stats, tasks, sleep
 
-MODULES = (stats, memories, audit, tasks, profile)
+MODULES = (stats, memories, audit, tasks, profile, sleep, policies)
 
 
 def register(server, holder) -> None:

@@ -49,9 +49,14 @@ def _date(value: str) -> datetime:
 
 # -- commands ---------------------------------------------------------------------------------
 def cmd_serve(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    if args.http:
+        from server.http.app import serve
+
+        overrides = {k: v for k, v in (("http_host", args.host), ("http_port", args.port)) if v is not None}
+        return serve(settings.model_copy(update=overrides))
     from server.app import create_server
 
-    settings = settings_from(args)
     server = create_server(settings)
     server.run("stdio")
     return 0
@@ -140,6 +145,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     from server.portability import import_jsonl
 
     app = _context(args)
+    if args.from_format != "reverie":
+        from server.ecosystem.cli import run_import
+
+        return run_import(app, args.from_format, args.path, _progress)
     with open(args.path, encoding="utf-8") as fh:
         lines = fh.readlines()
     with _progress("import", len(lines)) as advance:
@@ -200,7 +209,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 # Modules with an `add_commands(sub, add)` callback; `add(name, fn, help)` registers one command.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = ["server.bench.cli", "server.http.cli", "server.sleep.cli", "server.ecosystem.cli", "server.policy.cli"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -214,7 +223,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=fn)
         return p
 
-    add("serve", cmd_serve, "Run the MCP server on stdio (what Claude Desktop, Claude Code and Cursor start).")
+    p = add("serve", cmd_serve, "Run the MCP server on stdio (what Claude Desktop, Claude Code and Cursor start), or over HTTP.")
+    p.add_argument("--http", action="store_true", help="serve MCP over streamable HTTP (bearer tokens: `reverie token`)")
+    p.add_argument("--host", help="address to bind with --http (default: REVERIE_HTTP_HOST or 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port to listen on with --http (default: REVERIE_HTTP_PORT or 8765)")
 
     p = add("remember", cmd_remember, "Store a statement through the write policy.")
     p.add_argument("content", help="the statement")
@@ -254,8 +266,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("export", cmd_export, "Export memories (every version, every field) as JSONL.")
     p.add_argument("--output", "-o", help="file to write (default: stdout)")
 
-    p = add("import", cmd_import, "Import a Reverie JSONL export (idempotent).")
-    p.add_argument("path", help="JSONL file from `reverie export`")
+    p = add("import", cmd_import, "Import a Reverie JSONL export, or memories from another memory server (idempotent).")
+    p.add_argument("path", help="JSONL file from `reverie export`, or the file (folder for markdown) to migrate from")
+    p.add_argument("--from", dest="from_format", default="reverie",
+                   choices=["reverie", "mcp-memory-jsonl", "mem0", "mcp-memory-service", "markdown"],
+                   help="input format (default: reverie); the others go through the write policy as source=imported")
 
     # Other parts of Reverie contribute their own commands (HTTP tokens, benchmarks, training, sleep).
     import importlib

@@ -45,11 +45,18 @@ def scope(ctx: Context, namespace: str | None, *, write: bool) -> str:
 
 
 def principal_of(ctx: Context, app: AppContext):
-    """The HTTP layer puts the authenticated principal on the request; stdio callers are the local user."""
+    """The HTTP layer puts the authenticated principal on the request (server/http/auth.py); stdio callers are the local user."""
     request = getattr(ctx.request_context, "request", None)
     scope_ = getattr(request, "scope", None) or {}
     principal = scope_.get("reverie.principal") if isinstance(scope_, dict) else None
-    return principal or app.principal
+    return principal or request_principal() or app.principal
+
+
+def request_principal():
+    """The HTTP caller's principal for code without a request context (static resources); None otherwise."""
+    from server.http.auth import current_principal
+
+    return current_principal.get()
 
 
 def actor_of(ctx: Context) -> str:

@@ -202,7 +202,51 @@ def m004_working_memory(db: Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [m001_core, m002_tokens_and_leases, m003_sleep, m004_working_memory]
+def m005_policies(db: Database) -> None:
+    """Policy memory (server/policy/): every version of every policy (rows are only ever added), the proposals
+    made from them (so an outcome can name one) and the outcomes recorded against them."""
+    db.executescript(
+        """
+        CREATE TABLE policy_versions(
+            rowid INTEGER PRIMARY KEY,
+            policy_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            namespace TEXT NOT NULL,
+            data TEXT NOT NULL,
+            vector BLOB,
+            status TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            UNIQUE(policy_id, version)
+        );
+        CREATE INDEX policy_versions_ns ON policy_versions(namespace, policy_id, version);
+        CREATE TABLE policy_proposals(
+            id TEXT PRIMARY KEY,
+            namespace TEXT NOT NULL,
+            policy_id TEXT NOT NULL,
+            policy_version INTEGER NOT NULL,
+            situation TEXT NOT NULL,
+            score REAL NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX policy_proposals_policy ON policy_proposals(namespace, policy_id, at);
+        CREATE TABLE policy_outcomes(
+            id INTEGER PRIMARY KEY,
+            namespace TEXT NOT NULL,
+            policy_id TEXT NOT NULL,
+            proposal_id TEXT,
+            outcome TEXT NOT NULL,
+            note TEXT,
+            memory_id TEXT,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX policy_outcomes_policy ON policy_outcomes(namespace, policy_id, id);
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [m001_core, m002_tokens_and_leases, m003_sleep, m004_working_memory, m005_policies]
 
 
 def schema_version(db: Database) -> int:
