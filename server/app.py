@@ -90,14 +90,21 @@ def load_ops(settings: Settings, store: Store | None = None) -> MemoryOps:
 
 
 class LazyOps:
-    """Loads the memory-ops model (torch) in the background so the MCP handshake never waits for it."""
+    """Loads the memory-ops model (torch) in a background thread, started by `start()` or the first call."""
 
     def __init__(self, settings: Settings, store: Store | None = None):
         self._result: list = []
         self._thread = threading.Thread(target=lambda: self._result.append(_capture(load_ops, settings, store)), daemon=True)
-        self._thread.start()
+        self._lock = threading.Lock()
+
+    def start(self) -> LazyOps:
+        with self._lock:
+            if not self._thread.is_alive() and not self._result:
+                self._thread.start()
+        return self
 
     def _ops(self) -> MemoryOps:
+        self.start()
         self._thread.join()
         ok, value = self._result[0]
         if not ok:
@@ -112,6 +119,32 @@ class LazyOps:
         return getattr(self._ops(), name)
 
 
+def warm_up(*loaders) -> None:
+    """Start background loading of whatever can load (LazyEmbedder, LazyOps); others are ready already."""
+    for loader in loaders:
+        start = getattr(loader, "start", None)
+        if start is not None:
+            start()
+
+
+class WarmUp:
+    """MCP middleware: start loading the models once the client confirms the handshake.
+
+    Why: importing torch and onnxruntime in a background thread during the handshake still competes for the
+    GIL and the CPU, and made `initialize` ~1 s slower on a 2-core machine. Tool calls made before loading
+    ends simply wait for it.
+    """
+
+    def __init__(self, holder: AppHolder):
+        self.holder = holder
+
+    async def __call__(self, ctx, call_next):
+        result = await call_next(ctx)
+        if ctx.method == "notifications/initialized" and self.holder.app is not None:
+            warm_up(self.holder.app.embedder, self.holder.app.ops)
+        return result
+
+
 def _capture(fn, *args):
     try:
         return True, fn(*args)
@@ -119,13 +152,19 @@ def _capture(fn, *args):
         return False, exc
 
 
-def build_context(settings: Settings, *, embedder: Embedder | None = None, clock: Clock | None = None) -> AppContext:
+def build_context(
+    settings: Settings, *, embedder: Embedder | None = None, clock: Clock | None = None, warm: bool = True
+) -> AppContext:
+    """Open everything. With `warm`, the embedding and memory-ops models start loading in the background now;
+    the stdio server passes False and starts them once the MCP handshake is done (see `WarmUp`)."""
     store = open_store(settings)
     if embedder is None:
-        embedder = LazyEmbedder(settings.embedding_model, settings.embedding_cache_dir).start()
+        embedder = LazyEmbedder(settings.embedding_model, settings.embedding_cache_dir)
     # Fail fast on a model mismatch: this needs only the model id, not the loaded model.
     store.check_embedding(embedder.model_id)
     ops = LazyOps(settings, store)
+    if warm:
+        warm_up(embedder, ops)
     service = MemoryService(store, embedder, ops, settings, clock or SystemClock())
     working = WorkingMemory(service, ttl_hours=settings.task_ttl_hours)
     policies = PolicyEngine(service)
@@ -157,7 +196,7 @@ def create_server(settings: Settings | None = None, *, context: AppContext | Non
             holder.app = context
             yield context
             return
-        app = holder.app = build_context(settings)
+        app = holder.app = build_context(settings, warm=False)
         sleeper = start_sleep(app) if settings.sleep_enabled else None
         try:
             yield app
@@ -173,6 +212,7 @@ def create_server(settings: Settings | None = None, *, context: AppContext | Non
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
         log_level=settings.log_level,
+        middleware=[WarmUp(holder)],
     )
     import resources
     import tools
