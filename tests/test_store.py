@@ -89,3 +89,14 @@ def test_rebind_replaces_every_vector(store):
     assert store.rebind_embedding(other.model_id, other.dim, rows) == 2
     assert store.embedding_binding() == ("test/hash32", 32)
     assert len(store.vector_search("a", other.embed_query("one"), 5, True)) == 2
+
+
+def test_keyword_search_finds_a_namespace_crowded_out_by_others(store):
+    emb = HashEmbedder()
+    with store.transaction():
+        for i in range(300):
+            make(store, "big", f"kayak trip number {i} on the river", emb)
+    mine = make(store, "small", "my kayak is green", emb)
+    hits = store.keyword_search("small", '"kayak"', 10)
+    assert [r for r, _ in hits] == [store.rowid_of("small", mine.id)]
+    assert len(store.keyword_search("big", '"kayak"', 10)) == 10
