@@ -13,6 +13,7 @@ from server.governance.transient import transient_marker
         ("AWS AKIAIOSFODNN7EXAMPLE in us-east-1", "aws_access_key"),
         ("token ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789 for CI", "github_token"),
         ("my password is hunter22", "password"),
+        ("My password for the work laptop is Tulip$Harbor92", "password"),
         ("The wifi passcode: correct-horse-battery", "password"),
         ("card 4111 1111 1111 1111 exp 12/29", "card_number"),
         ("SSN 123-45-6789 on file", "government_id"),
@@ -47,11 +48,17 @@ def test_luhn():
     assert luhn_ok("4111111111111111") and not luhn_ok("4111111111111112")
 
 
-@pytest.mark.parametrize("text", ["Just for now, use tabs", "Reply in French for this session only", "Temporarily skip the tests"])
+@pytest.mark.parametrize(
+    "text",
+    ["Just for now, use tabs", "Reply in French for this session only", "Temporarily skip the tests",
+     "Today only, assume I'm on Windows", "Use light mode for this screenshot only"],
+)
 def test_transient_markers(text):
     assert transient_marker(text)
 
 
-@pytest.mark.parametrize("text", ["Prefers tabs over spaces", "Now works at Acme", "Lived in Spain for now three years"])
+@pytest.mark.parametrize(
+    "text", ["Prefers tabs over spaces", "Now works at Acme", "Only for this project we use Go", "I work only for this company"]
+)
 def test_durable_statements_are_not_transient(text):
     assert transient_marker(text) is None

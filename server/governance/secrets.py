@@ -34,7 +34,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         re.compile(
             r"(?i)\b(?:pass(?:word|wd|code|phrase)?|pwd|pin|secret(?:[ _]access)?[ _]?key|client[ _]secret|"
             r"api[ _-]?(?:key|token|secret)|access[ _-]?token|auth[ _-]?token|bearer|private[ _]key)"
-            r"(?:\s+(?:for|to|of|on)\s+[\w.@-]+)?\s*(?:is|was|=|:|->)\s*[\"']?(?P<value>[^\s\"',;]{4,})"
+            r"(?:\s+(?:for|to|of|on|at)(?:\s+[\w.@'-]+){1,4}?)?\s*(?:is|was|=|:|->)\s*[\"']?(?P<value>[^\s\"',;]{4,})"
         ),
     ),
 ]
