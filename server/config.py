@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     min_confidence: float = Field(default=0.3, ge=0.0, le=1.0, description="Writes below this confidence are skipped.")
     secrets: Literal["redact", "block"] = Field(default="redact", description="What to do with a secret in a write.")
     memops: Literal["learned", "rules"] = Field(default="learned", description="Decision module behind remember.")
+    skip_confidence: float = Field(
+        default=0.9, ge=0.0, le=1.0, description="The write gate drops a statement only when the model is at least this sure."
+    )
+    learned_rerank: bool = Field(default=False, description="Blend the memory-ops model's utility into recall ranking.")
     busy_timeout_ms: int = Field(default=5000, ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
     # -- working memory and the core profile --

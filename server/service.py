@@ -216,9 +216,14 @@ class MemoryService:
         action = decision.action
         if action in ("noop", "update", "supersede") and target is None:
             action = "add"
+        reason = decision.reason
         if action == "skip" and transient_marker(content) and req.session_id:
             action = "add"  # kept in the working tier for this session (see _apply)
-        return _Plan(action, decision.reason, content, kind=kind_hint or decision.kind, target=target, ops=decision, vector=vector, redactions=redactions)
+        elif action == "skip" and decision.confidence < self.settings.skip_confidence:
+            # Trigger: the model leans towards "not worth keeping" but is unsure. Why: a stored statement costs
+            # little and can decay; a dropped one is gone. Outcome: keep it.
+            action, reason = "add", f"kept: the model was unsure this is small talk or a question (p={decision.confidence:.2f})"
+        return _Plan(action, reason, content, kind=kind_hint or decision.kind, target=target, ops=decision, vector=vector, redactions=redactions)
 
     def _apply(self, req: RememberRequest, plan: _Plan, actor: str) -> RememberResult:
         now = self._now()
@@ -418,7 +423,7 @@ class MemoryService:
 
     def _learned_rerank(self, query: str, qvec, hits: list[RecallHit], candidates: list[RankCandidate]) -> None:
         """Blend in the memory-ops model's utility when the loaded model has a ranker."""
-        rerank = getattr(self.ops, "rerank", None)
+        rerank = getattr(self.ops, "rerank", None) if self.settings.learned_rerank else None
         if rerank is None or not hits or qvec is None:
             return
         utilities = rerank(query, qvec, candidates)

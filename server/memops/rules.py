@@ -49,7 +49,7 @@ class RulesOps:
         kind = kind_hint if kind_hint in KINDS else guess_kind(text)
         base = dict(kind=kind, strength=DEFAULT_STRENGTH[kind], decay_rate=DEFAULT_DECAY[kind])
         if _SKIP.search(text.strip()):
-            return OpsDecision(action="skip", target=None, confidence=0.6, reason="rule: question/small talk/hedge/transient", **base)
+            return OpsDecision(action="skip", target=None, confidence=1.0, reason="rule: question/small talk/hedge/transient", **base)
         if neighbors:
             best = max(range(len(neighbors)), key=lambda i: neighbors[i].similarity)
             sim = neighbors[best].similarity
