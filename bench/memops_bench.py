@@ -1,6 +1,9 @@
 """Latency of memory-ops decisions and recall reranking on this machine.
 
-    python bench/memops_bench.py
+    python bench/memops_bench.py [--write]
+
+With --write, also scores the dev cases through the real write path (as `reverie eval ops` does) and
+writes the "memops" section of BENCHMARKS.md.
 
 Embeddings are computed up front (the server has them already when it calls
 decide/rerank); only the decision itself is timed.
@@ -35,7 +38,7 @@ def _pct(xs, p):
     return sorted(xs)[min(len(xs) - 1, int(p * len(xs)))]
 
 
-def main(repeats: int = 5) -> None:
+def main(repeats: int = 5) -> list[str]:
     cases = load_cases()
     vecs = embed_cases(cases, _minilm())
     pad = list(vecs.items())
@@ -48,6 +51,7 @@ def main(repeats: int = 5) -> None:
             t, v = pad[(i * 7 + len(neigh)) % len(pad)]
             neigh.append(Neighbor(t, "fact", v, float(v @ nv)))
         jobs.append((c["new"], nv, neigh))
+    lines = []
     for name, impl in (("learned", ops), ("rules", rules)):
         impl.decide(*jobs[0])
         times = []
@@ -57,6 +61,7 @@ def main(repeats: int = 5) -> None:
                 impl.decide(text, v, n)
                 times.append((time.perf_counter() - t0) * 1000)
         print(f"decide[{name}] 8 neighbours: p50 {statistics.median(times):.3f} ms  p95 {_pct(times, 0.95):.3f} ms  (n={len(times)})")
+        lines.append(f"| decide ({name}), 8 neighbours | {statistics.median(times):.2f} ms | {_pct(times, 0.95):.2f} ms |")
     qv = vecs[cases[0]["new"]]
     cands = [RankCandidate(t, "fact", v, float(v @ qv), 0.5, 0.02, 0.8, 0.5, 0.8, 10.0) for t, v in pad[:50]]
     times = []
@@ -66,7 +71,39 @@ def main(repeats: int = 5) -> None:
         times.append((time.perf_counter() - t0) * 1000)
     state = "enabled" if ops.has_rerank else "disabled (returns fused)"
     print(f"rerank 50 candidates [{state}]: p50 {statistics.median(times):.3f} ms  p95 {_pct(times, 0.95):.3f} ms")
+    lines.append(f"| rerank 50 recall candidates | {statistics.median(times):.2f} ms | {_pct(times, 0.95):.2f} ms |")
+    return lines
+
+
+def write_report(latency: list[str]) -> None:
+    from bench._report import write_section
+    from server.config import Settings
+    from server.embed import FastEmbedEmbedder
+    from server.memops.cli import evaluate_through_service
+
+    settings = Settings(embedding_model="offline", embedding_cache_dir=Path(__file__).resolve().parents[1] / ".pytest_cache" / "reverie-models")
+    embedder = FastEmbedEmbedder(settings.embedding_model, settings.embedding_cache_dir)
+    cases = load_cases()
+    model = evaluate_through_service(cases, settings, embedder, "learned")
+    rules = evaluate_through_service(cases, settings, embedder, "rules")
+    rows = ["| | model | rules baseline |", "|---|---|---|",
+            f"| action accuracy ({model['n']} dev cases, block included) | {model['action_accuracy']:.3f} | {rules['action_accuracy']:.3f} |",
+            f"| supersede recall | {model['supersede_recall']:.3f} | {rules['supersede_recall']:.3f} |",
+            f"| secrets blocked or redacted | {model['secrets_blocked_or_redacted']:.0%} | {rules['secrets_blocked_or_redacted']:.0%} |"]
+    rows += [f"| {action} ({model['per_action_n'][action]}) | {model['per_action'][action]:.2f} | {rules['per_action'][action]:.2f} |"
+             for action in model["per_action"]]
+    fails = [r for r in model["results"] if not r["ok"]]
+    body = ("## Memory-ops model: decisions on the dev cases, and latency\n\n"
+            "Scored through the real `remember(dry_run=True)` path, one fresh namespace per case (`reverie eval ops`).\n\n"
+            + "\n".join(rows)
+            + "\n\nTargets: action accuracy >= 0.90 and >= 0.15 above rules; supersede recall >= 0.85; secrets 100%. "
+            f"Still failing ({len(fails)}): " + "; ".join(f"{r['id']} expected {r['expect']['action']}, got {r['got']['action']}" for r in fails[:12])
+            + ("; ..." if len(fails) > 12 else "") + " (details: docs/memops.md).\n\n"
+            "| latency | p50 | p95 |\n|---|---|---|\n" + "\n".join(latency))
+    write_section("memops", body, "python bench/memops_bench.py --write")
 
 
 if __name__ == "__main__":
-    main()
+    latency = main()
+    if "--write" in sys.argv:
+        write_report(latency)
