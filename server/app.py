@@ -22,7 +22,7 @@ from server.memops.schema import MemoryOps
 from server.policy import PolicyEngine, register_policy_job
 from server.service import MemoryService
 from server.store import Store, open_store
-from server.working import WorkingMemory
+from server.working import WorkingMemory, register_working_job
 
 log = logging.getLogger("reverie")
 
@@ -170,6 +170,7 @@ def build_context(
     policies = PolicyEngine(service)
     service.on_stored.append(policies.on_memory_stored)  # stored constraints become policies
     register_policy_job()  # policy learning runs with the other sleep jobs
+    register_working_job()  # and so does dropping expired task states
     return AppContext(
         settings=settings, store=store, embedder=embedder, ops=ops, service=service, working=working, policies=policies
     )

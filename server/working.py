@@ -169,3 +169,23 @@ class WorkingMemory:
             "expires_at = excluded.expires_at",
             (state.namespace, state.session_id, state.model_dump_json(), to_iso(state.updated_at), to_iso(state.expires_at)),
         )
+
+
+def expire_tasks_job(ctx) -> dict:
+    """Sleep job: drop task states whose TTL has run out (reads already hide them)."""
+    working = WorkingMemory(ctx.service)
+    if ctx.dry_run:
+        rows = ctx.store.db.execute("SELECT namespace, session_id FROM task_states WHERE expires_at <= ?", (to_iso(ctx.now),))
+        for namespace, session_id in rows:
+            ctx.record("task_expired", None, f"task state of session {session_id!r} in {namespace!r} expired")
+        return {"expired": 0, "would_expire": len(rows)}
+    return {"expired": working.expire()}
+
+
+def register_working_job() -> None:
+    """Add task-state expiry to every sleep run (a no-op without the sleep package)."""
+    try:
+        from server.sleep import register_job
+    except ImportError:
+        return
+    register_job("expire_tasks", expire_tasks_job, "Drop working-memory task states past their TTL.", scope="global")
