@@ -138,9 +138,30 @@ def cmd_train(args) -> int:
 
     embedder = _embedder(settings)
     out = Path(args.out) if args.out else checkpoint.WEIGHTS_DIR
-    meta = train.train(lambda texts: embedder.embed(list(texts)), seed=args.seed, out_dir=out, rerank=not args.no_rerank)
+    with _spinner("training the memory-ops model (a few minutes on 2 cores)"):
+        meta = train.train(lambda texts: embedder.embed(list(texts)), seed=args.seed, out_dir=out, rerank=not args.no_rerank)
     print(json.dumps({k: meta[k] for k in ("metrics", "seconds", "data_hash") if k in meta}, indent=2))
     return 0
+
+
+class _spinner:
+    """An elapsed-time spinner on a terminal (training reports no steps to count); silent otherwise."""
+
+    def __init__(self, label: str):
+        self.label, self._bar = label, None
+
+    def __enter__(self):
+        if sys.stderr.isatty():
+            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+            self._bar = Progress(SpinnerColumn(), TextColumn(self.label), TimeElapsedColumn(), transient=True)
+            self._bar.start()
+            self._bar.add_task(self.label, total=None)
+        return self
+
+    def __exit__(self, *exc):
+        if self._bar is not None:
+            self._bar.stop()
 
 
 # -- model status / rollback ----------------------------------------------------------------------------------
