@@ -338,7 +338,6 @@ class MemoryService:
         fmax = max(max(fused.values(), default=1.0), 1e-9)
 
         hits: list[RecallHit] = []
-        candidates: list[RankCandidate] = []
         for rowid, fscore in fused.items():
             memory = rows.get(rowid)
             if memory is None or not self._visible(memory, req, as_of, since, until, tags):
@@ -357,21 +356,14 @@ class MemoryService:
             )
             flags = ([] if memory.status == "active" else [memory.status]) + (["matched_earlier_version"] if rowid in via_history else [])
             hits.append(RecallHit(memory=memory, scores=scores, flags=flags))
-            candidates.append(
-                RankCandidate(
-                    content=memory.content, kind=memory.kind, vector=np.zeros(0, dtype=np.float32), vector_sim=vsim.get(rowid, 0.0),
-                    keyword=kw.get(rowid, 0.0), fused=relevance, strength=strength, recency=recency,
-                    confidence=memory.confidence, age_days=age_days,
-                )
-            )
-        self._learned_rerank(query, qvec, hits, candidates)
+        self._learned_rerank(query, qvec, hits, now, fmax)
         hits.sort(key=lambda h: h.scores.final, reverse=True)
         returned = hits[: req.k]
 
         recall_id = new_id("rec")
         returned_ids = [h.memory.id for h in returned]
         # Sleep's conflicts job flags memories that contradict another; one query marks them here.
-        conflicted = self.store.conflicted(req.namespace, returned_ids) if hasattr(self.store, "conflicted") else set()
+        conflicted = self.store.conflicted(req.namespace, returned_ids)
         for hit in returned:
             if hit.memory.id in conflicted:
                 hit.flags.append("conflict")
@@ -421,11 +413,23 @@ class MemoryService:
             lifted[target] = max(lifted.get(target, 0.0), score)
         return dict(sorted(lifted.items(), key=lambda kv: kv[1], reverse=True)), via
 
-    def _learned_rerank(self, query: str, qvec, hits: list[RecallHit], candidates: list[RankCandidate]) -> None:
-        """Blend in the memory-ops model's utility when the loaded model has a ranker."""
+    def _learned_rerank(self, query: str, qvec, hits: list[RecallHit], now: datetime, fmax: float) -> None:
+        """Blend in the memory-ops model's utility when enabled and the loaded model has a ranker.
+
+        Candidates are built from the hits only here, so the default path pays nothing for them.
+        """
         rerank = getattr(self.ops, "rerank", None) if self.settings.learned_rerank else None
         if rerank is None or not hits or qvec is None:
             return
+        candidates = [
+            RankCandidate(
+                content=h.memory.content, kind=h.memory.kind, vector=np.zeros(0, dtype=np.float32), vector_sim=h.scores.vector,
+                keyword=h.scores.keyword, fused=h.scores.fused / fmax, strength=h.scores.strength, recency=h.scores.recency,
+                confidence=h.memory.confidence,
+                age_days=max(0.0, (now - (h.memory.valid_from or h.memory.recorded_at)).total_seconds() / 86400.0),
+            )
+            for h in hits
+        ]
         utilities = rerank(query, qvec, candidates)
         if utilities is None:
             return
