@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
+
+from server.cli_actions import action_adder
 
 
 def _settings(args: argparse.Namespace):
@@ -35,13 +36,7 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 def add_commands(sub, add) -> None:
     p = add("token", cmd_token, "Manage the bearer tokens `reverie serve --http` accepts (create, list, revoke).")
-    actions = p.add_subparsers(dest="token_command", required=True, metavar="ACTION", help="create, list or revoke")
-
-    def action(name: str, help_: str) -> argparse.ArgumentParser:
-        a = actions.add_parser(name, help=help_, description=help_)
-        # Accept --db after the action too (`reverie token create --db X`); SUPPRESS keeps the parent's value otherwise.
-        a.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="SQLite database file (default: REVERIE_DB or the user data dir)")
-        return a
+    action = action_adder(p, "token_command", "create, list or revoke")
 
     c = action("create", "Create a token and print it once (only its hash is stored).")
     c.add_argument("--namespace", dest="token_namespaces", action="append", required=True, metavar="NS",

@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from server.cli_actions import action_adder
+
 
 def _app(args: argparse.Namespace):
     from server.cli import _context
@@ -37,13 +39,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
 
 def add_commands(sub, add) -> None:
     p = add("policy", cmd_policy, "Policy memory: list policies, export them as YAML for review, import reviewed files, learn now.")
-    actions = p.add_subparsers(dest="policy_command", required=True, metavar="ACTION", help="list, export, import or learn")
-
-    def action(name: str, help_: str) -> argparse.ArgumentParser:
-        a = actions.add_parser(name, help=help_, description=help_)
-        a.add_argument("--db", type=Path, default=argparse.SUPPRESS, help="SQLite database file (default: REVERIE_DB or the user data dir)")
-        a.add_argument("--namespace", default=argparse.SUPPRESS, help="namespace (default: REVERIE_NAMESPACE or 'default')")
-        return a
+    action = action_adder(p, "policy_command", "list, export, import or learn", namespace=True)
 
     a = action("list", "List policies (current version): status, enforcement, trigger, action, confidence.")
     a.add_argument("--status", choices=["proposed", "active", "retired"], help="only policies with this status")
