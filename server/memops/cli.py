@@ -186,7 +186,7 @@ def cmd_model(args) -> int:
         if parent and Path(parent).resolve() != checkpoint.WEIGHTS_DIR.resolve():
             store.set_meta("memops_weights", parent)
         else:
-            store.db.execute("DELETE FROM meta WHERE key = 'memops_weights'")
+            store.delete_meta("memops_weights")
             parent = str(checkpoint.WEIGHTS_DIR)
         for ns in store.namespaces() or ["default"]:
             from server.clock import SystemClock
