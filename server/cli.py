@@ -209,7 +209,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 # Modules with an `add_commands(sub, add)` callback; `add(name, fn, help)` registers one command.
-COMMAND_MODULES: list[str] = ["server.bench.cli", "server.http.cli", "server.sleep.cli", "server.ecosystem.cli", "server.policy.cli", "server.memops.cli"]
+COMMAND_MODULES: list[str] = ["server.store.cli", "server.bench.cli", "server.http.cli", "server.sleep.cli", "server.ecosystem.cli", "server.policy.cli", "server.memops.cli"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -128,7 +128,7 @@ class PgDatabase:
             try:
                 with conn.transaction():
                     try:
-                        conn.execute("SET LOCAL lock_timeout = %s", (f"{int(self.timeout_s * 1000)}ms",))
+                        conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{int(self.timeout_s * 1000)}ms",))
                         conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
                     except Exception as exc:
                         if type(exc).__name__ == "LockNotAvailable":
