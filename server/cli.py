@@ -27,6 +27,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
+    if "db" in overrides:  # an explicit --db names a SQLite file, whatever REVERIE_DATABASE_URL says
+        overrides["database_url"] = None
     return Settings(**overrides)
 
 

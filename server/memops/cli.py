@@ -36,7 +36,7 @@ def evaluate_through_service(cases: list[dict], settings, embedder, memops: str)
     from server.service import content_hash, new_id
 
     with tempfile.TemporaryDirectory() as tmp:
-        app = build_context(settings.model_copy(update={"db": Path(tmp) / "eval.db", "memops": memops}), embedder=embedder)
+        app = build_context(settings.model_copy(update={"db": Path(tmp) / "eval.db", "database_url": None, "memops": memops}), embedder=embedder)
         service = app.service
         service._bind()
         now = service.clock.now()
