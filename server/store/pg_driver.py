@@ -31,16 +31,19 @@ from server.errors import ConfigError, StoreBusy
 
 WRITE_LOCK = 0x52455645  # "REVE": the advisory lock key every write transaction takes
 _HINT = re.compile(r"(?<=[\s(])\+(?=[a-z_])")
-_translated: dict[str, str] = {}
+_translated: dict[tuple[str, bool], str] = {}
 
 
-def translate(sql: str) -> str:
-    """SQLite-dialect statement text -> psycopg's (`?` -> `%s`, literal `%` escaped, `+col` hints dropped)."""
-    out = _translated.get(sql)
+def translate(sql: str, with_params: bool = True) -> str:
+    """SQLite-dialect statement text -> psycopg's (`+col` hints dropped; with parameters, `?` -> `%s` and
+    literal `%` escaped: psycopg reads placeholders only when parameters are passed)."""
+    out = _translated.get((sql, with_params))
     if out is None:
-        out = _HINT.sub("", sql.replace("%", "%%")).replace("?", "%s")
+        out = _HINT.sub("", sql)
+        if with_params:
+            out = out.replace("%", "%%").replace("?", "%s")
         if len(_translated) < 4096:
-            _translated[sql] = out
+            _translated[(sql, with_params)] = out
     return out
 
 
@@ -97,7 +100,7 @@ class PgDatabase:
     # -- statements -----------------------------------------------------------------------
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[tuple]:
         with self._conn() as conn:
-            cursor = conn.execute(translate(sql), params or None)
+            cursor = conn.execute(translate(sql, bool(params)), params or None)
             return cursor.fetchall() if cursor.description else []
 
     def one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> tuple | None:

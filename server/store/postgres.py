@@ -17,6 +17,7 @@ costs in recall against exact search.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -106,8 +107,6 @@ class PostgresStore(SQLiteStore):
         self.url = url
         self.schema_version = migrate(self.db)
         self.vectors = PgVectorIndex(self.db)
-        import threading
-
         self._bind_lock = threading.Lock()
 
     # -- the embedding model and the vector table -------------------------------------------
@@ -155,11 +154,14 @@ class PostgresStore(SQLiteStore):
     def insert(self, memory: Memory, vector: np.ndarray | None) -> int:
         with self.db.write():
             placeholders = ", ".join("?" for _ in COLUMNS)
-            if self.db.one("SELECT 1 FROM memories WHERE id = ?", (memory.id,)):
+            # ON CONFLICT rather than catching the violation: a failed statement would abort the caller's transaction.
+            row = self.db.one(
+                f"INSERT INTO memories({', '.join(COLUMNS)}) VALUES ({placeholders}) ON CONFLICT (id) DO NOTHING RETURNING rowid",
+                memory_to_params(memory),
+            )
+            if row is None:
                 raise InvalidInput(f"A memory with id {memory.id!r} already exists.")
-            rowid = self.db.one(
-                f"INSERT INTO memories({', '.join(COLUMNS)}) VALUES ({placeholders}) RETURNING rowid", memory_to_params(memory)
-            )[0]
+            rowid = row[0]
             if vector is not None:
                 self.db.execute(
                     "INSERT INTO memories_vec(rowid, namespace, active, embedding) VALUES (?, ?, ?, ?::vector)",
