@@ -148,3 +148,10 @@ def test_shared_sql_is_translated_for_postgresql_placeholders_hints_and_literal_
     assert translate("SELECT 1 WHERE x LIKE ?") == "SELECT 1 WHERE x LIKE %s"
     assert translate("SELECT '5%' || ?") == "SELECT '5%%' || %s"
     assert translate("SELECT '5%'", with_params=False) == "SELECT '5%'"
+    assert translate("SELECT 1 WHERE a IN () AND b = ?") == "SELECT 1 WHERE a IN (NULL) AND b = %s"
+
+
+def test_both_backends_have_the_same_numbered_migrations():
+    from server.store import migrations, pg_migrations
+
+    assert [m.__name__ for m in migrations.MIGRATIONS] == [m.__name__ for m in pg_migrations.MIGRATIONS]

@@ -5,7 +5,8 @@ standard SQL (`INSERT ... ON CONFLICT ... DO UPDATE`, `substr`, `LIKE`, `IN`
 lists), so the stores and the subsystems that keep their own tables (working
 memory, policies, tokens, leases, the dashboard) run the same statements on both
 backends. This class translates the only differences in that shared text: `?`
-placeholders become `%s`, and SQLite planner hints (`+namespace`) are dropped.
+placeholders become `%s`, SQLite planner hints (`+namespace`) are dropped, and an
+empty `IN ()` list (legal in SQLite) becomes `IN (NULL)`.
 Statements that differ in substance (vectors, full-text search, upserts that
 ignore) are written per backend in the stores.
 
@@ -21,6 +22,7 @@ replicas must keep that rule to keep the same behaviour. Readers never wait.
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import Iterator, Sequence
@@ -29,8 +31,10 @@ from typing import Any
 
 from server.errors import ConfigError, StoreBusy
 
+log = logging.getLogger("reverie")
 WRITE_LOCK = 0x52455645  # "REVE": the advisory lock key every write transaction takes
 _HINT = re.compile(r"(?<=[\s(])\+(?=[a-z_])")
+_EMPTY_IN = re.compile(r"(?<!NOT )\bIN \(\)")
 _translated: dict[tuple[str, bool], str] = {}
 
 
@@ -39,7 +43,7 @@ def translate(sql: str, with_params: bool = True) -> str:
     literal `%` escaped: psycopg reads placeholders only when parameters are passed)."""
     out = _translated.get((sql, with_params))
     if out is None:
-        out = _HINT.sub("", sql)
+        out = _EMPTY_IN.sub("IN (NULL)", _HINT.sub("", sql))  # SQLite accepts `x IN ()` (false); PostgreSQL does not
         if with_params:
             out = out.replace("%", "%%").replace("?", "%s")
         if len(_translated) < 4096:
@@ -84,8 +88,11 @@ class PgDatabase:
     def _configure(conn) -> None:
         # HNSW with a WHERE filter (namespace, active): keep scanning the graph until enough rows pass the
         # filter (pgvector >= 0.8); without it a selective namespace gets fewer than k neighbours.
-        conn.execute("SET hnsw.iterative_scan = relaxed_order")
         conn.execute("SET hnsw.ef_search = 100")
+        try:
+            conn.execute("SET hnsw.iterative_scan = relaxed_order")
+        except Exception as exc:  # pgvector < 0.8: still works, but a small namespace may get fewer than k
+            log.warning("pgvector has no iterative index scans (%s); upgrade to pgvector >= 0.8", exc)
 
     # -- connections --------------------------------------------------------------------
     @contextmanager
