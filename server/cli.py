@@ -27,6 +27,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
+    if "db" in overrides:  # an explicit --db names a SQLite file, whatever REVERIE_DATABASE_URL says
+        overrides["database_url"] = None
     return Settings(**overrides)
 
 
@@ -209,7 +211,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 # Modules with an `add_commands(sub, add)` callback; `add(name, fn, help)` registers one command.
-COMMAND_MODULES: list[str] = ["server.bench.cli", "server.http.cli", "server.sleep.cli", "server.ecosystem.cli", "server.policy.cli", "server.memops.cli"]
+COMMAND_MODULES: list[str] = ["server.store.cli", "server.bench.cli", "server.http.cli", "server.sleep.cli", "server.ecosystem.cli", "server.policy.cli", "server.memops.cli"]
 
 
 def build_parser() -> argparse.ArgumentParser:

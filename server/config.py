@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REVERIE_", extra="ignore")
 
     db: Path = Field(default_factory=default_db_path, description="SQLite database file.")
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql://user:pass@host:port/dbname to use PostgreSQL + pgvector instead of the SQLite file.",
+    )
     namespace: str = Field(default="default", pattern=NAMESPACE_PATTERN, description="Default namespace.")
     embedding_model: str = Field(
         default=DEFAULT_MODEL,
@@ -82,6 +86,15 @@ class Settings(BaseSettings):
         default_factory=lambda: Path(user_config_dir("reverie", appauthor=False)) / "token-secret",
         description="The secret's file when no keyring backend exists (created 0600).",
     )
+
+    @field_validator("database_url", mode="after")
+    @classmethod
+    def _postgres_only(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            return None
+        if value is not None and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("REVERIE_DATABASE_URL must start with postgresql:// (leave it unset for the SQLite file)")
+        return value
 
     @field_validator("db", "embedding_cache_dir", "token_secret_file", mode="after")
     @classmethod

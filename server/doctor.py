@@ -35,14 +35,12 @@ def run_checks(settings: Settings, say: Callable[[str], None]) -> bool:
         from server.store import open_store
 
         store = open_store(settings)
-        integrity = store.db.one("PRAGMA integrity_check")[0]
-        if integrity != "ok":
-            raise RuntimeError(f"integrity_check: {integrity}")
-        fts = store.db.one("SELECT sqlite_compileoption_used('ENABLE_FTS5')")[0]
-        vec = store.db.one("SELECT vec_version()")[0]
-        bound = store.embedding_binding()
-        store.close()
-        return f"{settings.db} (schema v{store.schema_version}, sqlite-vec {vec}, fts5={'yes' if fts else 'built-in'}, model {bound[0] if bound else 'not yet bound'})"
+        try:
+            health = store.health()
+            bound = store.embedding_binding()
+        finally:
+            store.close()
+        return f"{store.path} (schema v{store.schema_version}, {health}, model {bound[0] if bound else 'not yet bound'})"
 
     def model() -> str:
         from server.embed import FastEmbedEmbedder
@@ -51,7 +49,11 @@ def run_checks(settings: Settings, say: Callable[[str], None]) -> bool:
         embedder = FastEmbedEmbedder(settings.embedding_model, settings.embedding_cache_dir)
         from server.store import open_store
 
-        open_store(settings).check_embedding(embedder.model_id)
+        store = open_store(settings)
+        try:
+            store.check_embedding(embedder.model_id)
+        finally:
+            store.close()
         return f"{embedder.model_id} ({embedder.dim} dims, loaded in {time.perf_counter() - start:.1f}s)"
 
     def memops() -> str:

@@ -9,10 +9,11 @@
         if lease.held: ...       # renewed every ttl/3 in the background while the block runs
 
 A row `leases(name, holder, acquired_at, expires_at)` is the whole protocol:
-acquire and renew are one `BEGIN IMMEDIATE` transaction each, so two processes
-never both see the lease free. A holder that dies stops renewing; once its
+acquire and renew are one write transaction each (SQLite's `BEGIN IMMEDIATE`,
+PostgreSQL's write advisory lock: see pg_driver.py), so two processes, or two
+replicas on one PostgreSQL database, never both see the lease free. A holder that dies stops renewing; once its
 `expires_at` passes, the next `acquire()` anywhere takes the lease over.
-Times are wall-clock seconds (`time.time`), shared by processes on one machine.
+Times are wall-clock seconds (`time.time`): replicas on several machines need synchronised clocks (NTP).
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ import time
 import uuid
 from collections.abc import Callable
 
-from server.store.driver import Database
 
 
-def _db_of(db_or_store) -> Database:
-    return db_or_store if isinstance(db_or_store, Database) else db_or_store.db
+def _db_of(db_or_store):
+    """A store's connection, or the connection itself (SQLite `Database` or PostgreSQL `PgDatabase`)."""
+    return getattr(db_or_store, "db", db_or_store)
 
 
 class Lease:

@@ -2,6 +2,13 @@
 
 The model is exported to ONNX once per test session (into .pytest_cache, so local
 reruns skip it) and shared by every test that needs real vectors.
+
+One switch runs the whole suite on PostgreSQL: `REVERIE_TEST_POSTGRES=1` (or
+`--postgres`) starts a throwaway PostgreSQL with pgvector on a loopback port
+(server/store/pg_embedded.py) and gives every test its own fresh database through
+`REVERIE_DATABASE_URL`, which every `Settings` the test builds (and every
+`reverie` subprocess it starts) reads. Tests of the SQLite file itself are
+marked `sqlite_only` and skip there.
 """
 
 from __future__ import annotations
@@ -18,6 +25,55 @@ from server.memops.schema import OpsDecision
 ROOT = Path(__file__).resolve().parents[1]
 MODEL_CACHE = ROOT / ".pytest_cache" / "reverie-models"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--postgres", action="store_true", help="run the suite against PostgreSQL (as REVERIE_TEST_POSTGRES=1)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only: tests the SQLite file itself; skipped on the PostgreSQL run")
+    config.addinivalue_line("markers", "postgres_only: needs PostgreSQL (runs on the PostgreSQL run only)")
+    if config.getoption("--postgres"):
+        os.environ["REVERIE_TEST_POSTGRES"] = "1"
+
+
+def on_postgres() -> bool:
+    return os.environ.get("REVERIE_TEST_POSTGRES", "") not in ("", "0")
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """The session's embedded PostgreSQL (started on first use, stopped and deleted at the end)."""
+    from server.store.pg_embedded import EmbeddedPostgres
+
+    with EmbeddedPostgres() as pg:
+        yield pg
+
+
+@pytest.fixture
+def postgres_url(postgres_server, request):
+    """A fresh, empty database on the session's PostgreSQL, dropped after the test."""
+    import re
+    import uuid
+
+    name = re.sub(r"[^a-z0-9]", "_", request.node.name.lower())[:40] + "_" + uuid.uuid4().hex[:6]
+    url = postgres_server.create_database(name)
+    yield url
+    postgres_server.drop_database(name)
+
+
+@pytest.fixture(autouse=True)
+def _backend(request, monkeypatch):
+    """On the PostgreSQL run: point this test at its own database, or skip it if it tests the SQLite file."""
+    if not on_postgres():
+        if request.node.get_closest_marker("postgres_only"):
+            pytest.skip("needs PostgreSQL: run with REVERIE_TEST_POSTGRES=1")
+        monkeypatch.delenv("REVERIE_DATABASE_URL", raising=False)
+        return
+    if request.node.get_closest_marker("sqlite_only"):
+        pytest.skip("tests the SQLite file itself")
+    monkeypatch.setenv("REVERIE_DATABASE_URL", request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture

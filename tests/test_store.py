@@ -13,6 +13,9 @@ from server.store.driver import available_drivers, choose_driver
 from server.store.sqlite import SQLiteStore
 from server.clock import SystemClock
 
+# SQLiteStore itself (drivers, the file, the in-process vector index); the PostgreSQL run covers its store end to end.
+pytestmark = pytest.mark.sqlite_only
+
 
 def make(store: SQLiteStore, ns: str, text: str, emb: HashEmbedder) -> Memory:
     m = Memory(id=f"mem_{abs(hash((ns, text)))}", namespace=ns, content=text, recorded_at=SystemClock().now(),
@@ -100,3 +103,55 @@ def test_keyword_search_finds_a_namespace_crowded_out_by_others(store):
     hits = store.keyword_search("small", '"kayak"', 10)
     assert [r for r, _ in hits] == [store.rowid_of("small", mine.id)]
     assert len(store.keyword_search("big", '"kayak"', 10)) == 10
+
+
+def test_a_database_url_that_is_not_postgresql_is_refused_with_the_fix():
+    from pydantic import ValidationError
+
+    from server.config import Settings
+
+    with pytest.raises(ValidationError, match="postgresql://"):
+        Settings(database_url="mysql://localhost/reverie")
+
+
+def test_an_unreachable_postgresql_is_one_config_error_naming_the_url(tmp_path):
+    import socket
+
+    from server.config import Settings
+    from server.errors import ConfigError
+    from server.store import open_store
+
+    with socket.socket() as s:  # a loopback port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings = Settings(db=tmp_path / "x.db", database_url=f"postgresql://reverie:hunter2@127.0.0.1:{port}/reverie", busy_timeout_ms=1000)
+    with pytest.raises(ConfigError, match="REVERIE_DATABASE_URL") as caught:
+        open_store(settings)
+    assert "hunter2" not in str(caught.value)  # the password is never echoed
+
+
+def test_both_backends_implement_every_method_of_the_store_protocol():
+    from server.store import Store
+    from server.store.postgres import PostgresStore
+
+    wanted = {n for n in vars(Store) if not n.startswith("_") and callable(getattr(Store, n))}
+    for cls in (SQLiteStore, PostgresStore):
+        assert not {n for n in wanted if not callable(getattr(cls, n, None))}, cls
+
+
+def test_shared_sql_is_translated_for_postgresql_placeholders_hints_and_literal_percents():
+    from server.store.pg_driver import translate
+
+    assert translate("SELECT rowid FROM memories WHERE +namespace = ? AND (+id IN (?, ?)) AND strength + ? > 1") == (
+        "SELECT rowid FROM memories WHERE namespace = %s AND (id IN (%s, %s)) AND strength + %s > 1"
+    )
+    assert translate("SELECT 1 WHERE x LIKE ?") == "SELECT 1 WHERE x LIKE %s"
+    assert translate("SELECT '5%' || ?") == "SELECT '5%%' || %s"
+    assert translate("SELECT '5%'", with_params=False) == "SELECT '5%'"
+    assert translate("SELECT 1 WHERE a IN () AND b = ?") == "SELECT 1 WHERE a IN (NULL) AND b = %s"
+
+
+def test_both_backends_have_the_same_numbered_migrations():
+    from server.store import migrations, pg_migrations
+
+    assert [m.__name__ for m in migrations.MIGRATIONS] == [m.__name__ for m in pg_migrations.MIGRATIONS]

@@ -273,7 +273,7 @@ class ReverieSystem:
 
         self.close()
         self._n += 1
-        settings = self.settings.model_copy(update={"db": self.workdir / f"conv{self._n:04d}.db"})
+        settings = self.settings.model_copy(update={"db": self.workdir / f"conv{self._n:04d}.db", "database_url": None})
         self.store = open_store(settings)
         self.service = MemoryService(self.store, self.embedder, self.ops, settings)
         self.namespace = re.sub(r"[^A-Za-z0-9_.:@-]", "-", conversation.id)[:120] or "bench"

@@ -1,6 +1,6 @@
 """Read-only queries the dashboard needs beyond the `Store` protocol: filtered listing, search, chart data.
 
-They run on the SQLite store's connection (`store.db`); every one is scoped to a namespace.
+They run on the store's connection (`store.db`, the same SQL on SQLite and PostgreSQL); every one is scoped to a namespace.
 """
 
 from __future__ import annotations
@@ -126,20 +126,16 @@ def feedback_of(store, namespace: str, memory_ids: list[str]) -> list[dict]:
 
 
 def has_table(store, name: str) -> bool:
-    return store.db.one("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)) is not None
+    return name in store.tables(name)
 
 
 def tables_like(store, prefix: str) -> list[str]:
-    rows = store.db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ? ORDER BY name", (prefix + "%",))
-    return [r[0] for r in rows]
+    return store.tables(prefix)
 
 
 def table_rows(store, table: str, namespace: str, limit: int = 50) -> tuple[list[str], list[tuple]]:
     """Columns and newest rows of a table, limited to the namespace when it has a namespace column."""
-    columns = [r[1] for r in store.db.execute(f'PRAGMA table_info("{table}")')]
-    where, params = ("WHERE namespace = ? OR namespace IS NULL", (namespace,)) if "namespace" in columns else ("", ())
-    rows = store.db.execute(f'SELECT * FROM "{table}" {where} ORDER BY rowid DESC LIMIT ?', (*params, limit))
-    return columns, [tuple(r) for r in rows]
+    return store.table_rows(table, namespace, limit)
 
 
 def policies(store, namespace: str) -> list[dict]:

@@ -28,8 +28,7 @@ from server.errors import ConfigError
 from server.http.auth import BearerAuth
 from server.http.limits import BodyLimit, OriginGuard, RateLimit
 from server.http.tokens import TokenSecret, TokenStore
-from server.store.driver import Database
-from server.store.migrations import migrate
+from server.store import open_database
 
 log = logging.getLogger("reverie")
 LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*"]
@@ -49,10 +48,7 @@ def is_loopback(host: str) -> bool:
 
 def open_tokens(settings: Settings) -> TokenStore:
     """The token store on its own connection (verification never waits behind a tool's transaction)."""
-    settings.db.parent.mkdir(parents=True, exist_ok=True)
-    db = Database(str(settings.db), driver=settings.sqlite_driver, busy_timeout_ms=settings.busy_timeout_ms)
-    migrate(db)
-    return TokenStore(db, TokenSecret(settings))
+    return TokenStore(open_database(settings), TokenSecret(settings))
 
 
 def check_bind(host: str, tokens: TokenStore) -> None:

@@ -24,7 +24,6 @@ from pathlib import Path
 from server.clock import SystemClock, to_iso
 from server.config import Settings
 from server.errors import ConfigError, InvalidInput, NotFound
-from server.store.driver import Database
 
 log = logging.getLogger("reverie")
 
@@ -117,7 +116,8 @@ class TokenSecret:
 class TokenStore:
     """Create, list, revoke and verify tokens. Safe to share between threads and processes."""
 
-    def __init__(self, db: Database, secret: TokenSecret):
+    def __init__(self, db, secret: TokenSecret):
+        """`db`: a connection from `server.store.open_database` (SQLite or PostgreSQL)."""
         self.db = db
         self.secret = secret
 

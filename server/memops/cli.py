@@ -36,7 +36,7 @@ def evaluate_through_service(cases: list[dict], settings, embedder, memops: str)
     from server.service import content_hash, new_id
 
     with tempfile.TemporaryDirectory() as tmp:
-        app = build_context(settings.model_copy(update={"db": Path(tmp) / "eval.db", "memops": memops}), embedder=embedder)
+        app = build_context(settings.model_copy(update={"db": Path(tmp) / "eval.db", "database_url": None, "memops": memops}), embedder=embedder)
         service = app.service
         service._bind()
         now = service.clock.now()
@@ -186,7 +186,7 @@ def cmd_model(args) -> int:
         if parent and Path(parent).resolve() != checkpoint.WEIGHTS_DIR.resolve():
             store.set_meta("memops_weights", parent)
         else:
-            store.db.execute("DELETE FROM meta WHERE key = 'memops_weights'")
+            store.delete_meta("memops_weights")
             parent = str(checkpoint.WEIGHTS_DIR)
         for ns in store.namespaces() or ["default"]:
             from server.clock import SystemClock

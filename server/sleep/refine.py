@@ -98,7 +98,9 @@ def refine_model(ctx: JobContext) -> dict:
 
     embed = lambda texts: ctx.service.embedder.embed(list(texts))  # noqa: E731
     base_dir = Path(store.get_meta("memops_weights") or checkpoint.WEIGHTS_DIR)
-    out_dir = Path(store.path).parent / "memops-weights" / now.strftime("%Y%m%dT%H%M%S")
+    # Beside the SQLite file; with PostgreSQL, in this replica's data directory (the path is recorded in the database).
+    home = Path(store.path).parent if store.backend == "sqlite" else ctx.service.settings.db.parent
+    out_dir = home / "memops-weights" / now.strftime("%Y%m%dT%H%M%S")
     ctx.log(f"fine-tuning the memory-ops model on {len(examples)} corrections")
     meta = train.finetune(embed, examples, base_dir, out_dir)
     ctx.check()

@@ -134,7 +134,8 @@ class SleepRunner:
             return parent
         from server.store import open_store
 
-        store = open_store(parent.settings.model_copy(update={"db": Path(parent.store.path)}))
+        update = {"db": Path(parent.store.path)} if parent.store.backend == "sqlite" else {}
+        store = open_store(parent.settings.model_copy(update=update))
         return MemoryService(store, parent.embedder, parent.ops, parent.settings, parent.clock)
 
     def _run(self, service, namespace, names, dry_run, trigger, progress, log_fn) -> RunSummary:

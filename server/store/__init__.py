@@ -1,7 +1,11 @@
 """Storage behind one small interface.
 
 `Store` is what the service needs; `SQLiteStore` (sqlite.py) is the embedded
-default. A PostgreSQL + pgvector backend implements the same protocol.
+default, `PostgresStore` (postgres.py, pgvector + tsvector) the server one,
+chosen by `REVERIE_DATABASE_URL`. Subsystems with tables of their own (working
+memory, policies, tokens, leases, the dashboard) run their statements on
+`store.db`, whose `execute`/`one`/`write` take the same SQL on both backends
+(see pg_driver.py).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ class Store(Protocol):
     def transaction(self) -> AbstractContextManager[Any]: ...
     def get_meta(self, key: str) -> str | None: ...
     def set_meta(self, key: str, value: str) -> None: ...
+    def delete_meta(self, key: str) -> None: ...
     def embedding_binding(self) -> tuple[str, int] | None: ...
     def check_embedding(self, model_id: str) -> None: ...
     def bind_embedding(self, model_id: str, dim: int) -> None: ...
@@ -53,6 +58,9 @@ class Store(Protocol):
     def recalls_of(self, namespace: str, memory_id: str, limit: int = 20) -> list[dict]: ...
     def add_feedback(self, namespace: str, recall_id: str, memory_id: str, signal: str, at: datetime) -> None: ...
     def info(self) -> dict[str, Any]: ...
+    def health(self) -> str: ...
+    def tables(self, prefix: str = "") -> list[str]: ...
+    def table_rows(self, table: str, namespace: str, limit: int = 50) -> tuple[list[str], list[tuple]]: ...
     # -- sleep (server/sleep/) --
     def iter_memories(self, namespace: str, *, statuses: Sequence[str] = ("active",), tiers: Sequence[str] | None = None, after_rowid: int = 0, batch: int = 500) -> Iterator[tuple[int, Memory]]: ...
     def vectors_by_rowid(self, namespace: str, rowids: Sequence[int], batch: int = 500) -> dict[int, np.ndarray]: ...
@@ -74,8 +82,35 @@ class Store(Protocol):
     def conflicted(self, namespace: str, ids: Sequence[str]) -> set[str]: ...
 
 
+def is_postgres(settings) -> bool:
+    return bool(getattr(settings, "database_url", None))
+
+
 def open_store(settings) -> Store:
     """The composition root's one call to open storage from settings."""
+    if is_postgres(settings):
+        from server.store.postgres import PostgresStore
+
+        return PostgresStore(settings.database_url, timeout_s=max(1.0, settings.busy_timeout_ms / 1000))
     from server.store.sqlite import SQLiteStore
 
     return SQLiteStore(settings.db, driver=settings.sqlite_driver, busy_timeout_ms=settings.busy_timeout_ms)
+
+
+def open_database(settings):
+    """A bare migrated connection (`execute`/`one`/`write`) to the configured database, for subsystems that
+    want their own (the HTTP token check never waits behind a tool's transaction)."""
+    if is_postgres(settings):
+        from server.store.pg_driver import PgDatabase
+        from server.store.pg_migrations import migrate as pg_migrate
+
+        db = PgDatabase(settings.database_url, max_size=4, timeout_s=max(1.0, settings.busy_timeout_ms / 1000))
+        pg_migrate(db)
+        return db
+    from server.store.driver import Database
+    from server.store.migrations import migrate
+
+    settings.db.parent.mkdir(parents=True, exist_ok=True)
+    db = Database(str(settings.db), driver=settings.sqlite_driver, busy_timeout_ms=settings.busy_timeout_ms)
+    migrate(db)
+    return db

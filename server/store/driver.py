@@ -78,6 +78,8 @@ class Database:
     the lock is retried with backoff and jitter beyond SQLite's own busy timeout.
     """
 
+    dialect = "sqlite"
+
     def __init__(self, path: str, driver: str = "auto", busy_timeout_ms: int = 5000, retry_seconds: float = 30.0):
         self.driver = choose_driver(driver)
         self.path = path

@@ -93,6 +93,10 @@ class SQLiteStore:
         with self.db.write():
             self.db.execute("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
 
+    def delete_meta(self, key: str) -> None:
+        with self.db.write():
+            self.db.execute("DELETE FROM meta WHERE key = ?", (key,))
+
     def embedding_binding(self) -> tuple[str, int] | None:
         model, dim = self.get_meta("embedding_model"), self.get_meta("embedding_dim")
         return (model, int(dim)) if model and dim else None
@@ -427,6 +431,26 @@ class SQLiteStore:
 
     def info(self) -> dict[str, Any]:
         return {"database": self.path, "driver": self.driver, "schema_version": schema_version(self.db)}
+
+    def health(self) -> str:
+        """What `reverie doctor` reports. Raises: RuntimeError if the file fails its integrity check."""
+        integrity = self.db.one("PRAGMA integrity_check")[0]
+        if integrity != "ok":
+            raise RuntimeError(f"integrity_check: {integrity}")
+        fts = self.db.one("SELECT sqlite_compileoption_used('ENABLE_FTS5')")[0]
+        vec = self.db.one("SELECT vec_version()")[0]
+        return f"sqlite-vec {vec}, fts5={'yes' if fts else 'built-in'}"
+
+    def tables(self, prefix: str = "") -> list[str]:
+        rows = self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ? ORDER BY name", (prefix + "%",))
+        return [r[0] for r in rows]
+
+    def table_rows(self, table: str, namespace: str, limit: int = 50) -> tuple[list[str], list[tuple]]:
+        """Columns and newest rows of a table (the dashboard's generic view), limited to the namespace if it has one."""
+        columns = [r[1] for r in self.db.execute(f'PRAGMA table_info("{table}")')]
+        where, params = ("WHERE namespace = ? OR namespace IS NULL", (namespace,)) if "namespace" in columns else ("", ())
+        rows = self.db.execute(f'SELECT * FROM "{table}" {where} ORDER BY rowid DESC LIMIT ?', (*params, limit))
+        return columns, [tuple(r) for r in rows]
 
     # -- sleep (server/sleep/): runs, job state, consolidation keys, decay, conflicts ----------------
     def iter_memories(

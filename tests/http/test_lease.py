@@ -1,4 +1,7 @@
-"""Leases: one holder at a time per database, taken over once the holder's lease expires."""
+"""Leases: one holder at a time per database, taken over once the holder's lease expires.
+
+`open_store(Settings(db=...))` puts them on the SQLite file, or on PostgreSQL on the suite's PostgreSQL run
+(the worker subprocesses inherit REVERIE_DATABASE_URL): two processes are then two replicas of one database."""
 
 from __future__ import annotations
 
@@ -10,14 +13,20 @@ import time
 
 import pytest
 
+from server.config import Settings
 from server.lease import Lease
-from server.store.sqlite import SQLiteStore
+from server.store import open_store
 from tests.conftest import ROOT
+
+
+def open_configured(db):
+    """The configured backend: this SQLite file, or the test's PostgreSQL database on the PostgreSQL run."""
+    return open_store(Settings(db=db))
 
 
 @pytest.fixture
 def store(tmp_path):
-    s = SQLiteStore(tmp_path / "lease.db")
+    s = open_configured(tmp_path / "lease.db")
     yield s
     s.close()
 
@@ -59,10 +68,12 @@ def test_context_manager_releases_and_renews_in_the_background(store):
 
 WORKER = r"""
 import sys, time
+from pathlib import Path
+from server.config import Settings
 from server.lease import Lease
-from server.store.sqlite import SQLiteStore
+from server.store import open_store
 
-store = SQLiteStore(sys.argv[1])
+store = open_store(Settings(db=Path(sys.argv[1])))
 lease = Lease(store, "job", ttl_s=0.5)
 entries = 0
 deadline = time.time() + float(sys.argv[2])
@@ -81,14 +92,14 @@ print(entries)
 
 def test_two_processes_never_hold_the_lease_at_once(tmp_path):
     db = tmp_path / "lease.db"
-    SQLiteStore(db).close()
+    open_configured(db).close()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(db), "3"], env=env, stdout=subprocess.PIPE, text=True)
              for _ in range(2)]
     entries = [int(p.communicate(timeout=60)[0]) for p in procs]
     assert all(p.returncode == 0 for p in procs)
     assert all(n > 0 for n in entries), entries  # both got turns
-    store = SQLiteStore(db)
+    store = open_configured(db)
     try:
         assert int(store.get_meta("counter")) == sum(entries)
     finally:
@@ -97,10 +108,12 @@ def test_two_processes_never_hold_the_lease_at_once(tmp_path):
 
 HOLDER = r"""
 import sys, time
+from pathlib import Path
+from server.config import Settings
 from server.lease import Lease
-from server.store.sqlite import SQLiteStore
+from server.store import open_store
 
-lease = Lease(SQLiteStore(sys.argv[1]), "job", ttl_s=1.0, holder="doomed")
+lease = Lease(open_store(Settings(db=Path(sys.argv[1]))), "job", ttl_s=1.0, holder="doomed")
 assert lease.acquire()
 print("held", flush=True)
 time.sleep(60)
@@ -109,7 +122,7 @@ time.sleep(60)
 
 def test_lease_of_a_killed_holder_is_taken_over_after_it_expires(tmp_path):
     db = tmp_path / "lease.db"
-    store = SQLiteStore(db)
+    store = open_configured(db)
     proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(db)], env={**os.environ, "PYTHONPATH": str(ROOT)},
                             stdout=subprocess.PIPE, text=True)
     try:

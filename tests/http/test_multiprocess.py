@@ -1,5 +1,8 @@
 """Many server processes on one database file: no lock errors reach clients, no acknowledged write is lost,
-reads see committed writes, and a server killed mid-burst leaves every acknowledged write and a sound file."""
+reads see committed writes, and a server killed mid-burst leaves every acknowledged write and a sound file.
+
+On the PostgreSQL run (REVERIE_TEST_POSTGRES=1) the same tests run the servers as replicas of one PostgreSQL
+database: writes through one are recalled through the other at once (read_your_writes interleaves them)."""
 
 from __future__ import annotations
 
@@ -10,7 +13,9 @@ import signal
 import pytest
 
 from bench.load import drive, lost_writes, make_token, read_your_writes, server_processes
+from server.config import Settings
 from server.embed import HashEmbedder
+from server.store import open_store
 from server.store.sqlite import SQLiteStore
 from tests.conftest import MODEL_CACHE
 
@@ -24,23 +29,23 @@ def _model_cache(monkeypatch):
 
 async def test_servers_on_one_file_lose_nothing_and_report_no_errors(tmp_path):
     """The suite's small version of `python -m bench.load` (4 servers x 1000 operations)."""
-    db, secret = tmp_path / "shared.db", tmp_path / "secret"
-    token = make_token(db, secret)
-    with server_processes(db, 2, secret) as (bases, _):
+    db, secret, url = tmp_path / "shared.db", tmp_path / "secret", Settings().database_url
+    token = make_token(db, secret, url)
+    with server_processes(db, 2, secret, database_url=url) as (bases, _):
         report = await asyncio.wait_for(drive(bases, token, remembers=20, recalls=20, clients=2), timeout=150)
         stale = await read_your_writes(bases, token, rounds=3)
     assert report.errors == []
     assert len(report.ops["remember"]) == 40 and len(report.ops["recall"]) == 40
     assert len(report.acknowledged) == 40
-    missing, integrity = lost_writes(db, report.acknowledged)
+    missing, integrity = lost_writes(db, report.acknowledged, url)
     assert missing == [] and integrity == "ok"
     assert stale == []
 
 
 async def test_server_killed_mid_burst_keeps_every_acknowledged_write(tmp_path):
-    db, secret = tmp_path / "crash.db", tmp_path / "secret"
-    token = make_token(db, secret)
-    with server_processes(db, 1, secret) as (bases, procs):
+    db, secret, url = tmp_path / "crash.db", tmp_path / "secret", Settings().database_url
+    token = make_token(db, secret, url)
+    with server_processes(db, 1, secret, database_url=url) as (bases, procs):
         burst = asyncio.create_task(drive(bases, token, remembers=400, recalls=0, clients=4, seed=7))
         while not burst.done() and _count(db) < 20:  # kill -9 once writes are landing, with more in flight
             await asyncio.sleep(0.05)
@@ -51,9 +56,9 @@ async def test_server_killed_mid_burst_keeps_every_acknowledged_write(tmp_path):
     assert 0 < len(acknowledged) < 400, "the kill should land mid-burst"
     assert report.errors  # the writes in flight failed at the client
     # "Restart": a new process opens the file (WAL recovery) and finds every acknowledged write.
-    missing, integrity = lost_writes(db, acknowledged)
+    missing, integrity = lost_writes(db, acknowledged, url)
     assert missing == [] and integrity == "ok"
-    store = SQLiteStore(db)
+    store = open_store(Settings(db=db))
     try:
         assert sum(store.counts()["load"].values()) >= len(acknowledged)  # some may be superseded by later ones
     finally:
@@ -61,9 +66,9 @@ async def test_server_killed_mid_burst_keeps_every_acknowledged_write(tmp_path):
 
 
 def _count(db) -> int:
-    from server.store.driver import Database
+    from server.store import open_database
 
-    database = Database(str(db))
+    database = open_database(Settings(db=db))
     try:
         return database.one("SELECT COUNT(*) FROM memories")[0]
     finally:

@@ -1,0 +1,256 @@
+"""The server store: PostgreSQL with pgvector for vectors and a tsvector column for keywords.
+
+Selected by `REVERIE_DATABASE_URL=postgresql://...`; several `reverie serve --http`
+replicas can share one database. The record model, the tables and most statements
+are the SQLite store's: this class inherits its portable SQL (run through
+`PgDatabase`'s dialect translation) and overrides what differs in substance:
+inserts that return their rowid, vectors (an HNSW index instead of the
+in-process exact copy), keyword search (tsvector instead of FTS5), LEAST for
+MIN, ON CONFLICT DO NOTHING for INSERT OR IGNORE, and housekeeping.
+
+Why HNSW here when SQLite searches exactly: replicas share the vectors, so an
+in-process copy per replica would have to follow every other replica's writes;
+pgvector's index lives with the data. `bench/pg_vectors.py` measures what it
+costs in recall against exact search.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from server.clock import to_iso
+from server.errors import InvalidInput
+from server.models import Memory
+from server.search import STOPWORDS
+from server.store.pg_driver import PgDatabase
+from server.store.pg_migrations import TS_CONFIG, migrate, schema_version
+from server.store.sqlite import COLUMNS, SQLiteStore, memory_to_params
+
+_TERM = re.compile(r'"([^"]+)"')
+
+
+def vector_literal(vector: np.ndarray) -> str:
+    """pgvector's text form; float32 values print exactly and read back bit for bit."""
+    return "[" + ",".join(map(str, np.asarray(vector, dtype=np.float32).tolist())) + "]"
+
+
+def parse_vector(text: str) -> np.ndarray:
+    return np.array(text[1:-1].split(","), dtype=np.float32)
+
+
+def tsquery(match: str) -> str:
+    """The FTS5 MATCH expression of `server.search.fts_query` (quoted terms OR-ed) as a tsquery text."""
+    terms = [t for t in _TERM.findall(match) if "'" not in t and "\\" not in t]
+    return " | ".join(f"'{t}'" for t in terms)
+
+
+class PgVectorIndex:
+    """The `VectorIndex` hooks the SQLite store calls, for vectors that live in PostgreSQL.
+
+    `active` is kept on the vector row so a recall's "active only" filter runs inside the HNSW scan.
+    """
+
+    def __init__(self, db: PgDatabase):
+        self.db = db
+        self._exists = False
+
+    def exists(self) -> bool:
+        """Whether the vector table exists yet (checked, not tried: a failed statement would abort the transaction)."""
+        if not self._exists:
+            self._exists = self.db.one("SELECT to_regclass('memories_vec') IS NOT NULL")[0]
+        return self._exists
+
+    def added(self, namespace: str, rowid: int, vector: np.ndarray, active: bool) -> None:
+        """The vector row was written with the memory row: nothing to mirror."""
+
+    def status_changed(self, namespace: str, rowid: int, active: bool) -> None:
+        if self.exists():
+            self.db.execute("UPDATE memories_vec SET active = ? WHERE rowid = ?", (active, rowid))
+
+    def removed(self, namespace: str, rowid: int) -> None:
+        """The vector row is deleted by the caller's statement."""
+
+    def bump(self, purge: bool = False) -> None:
+        """No process holds a copy to invalidate."""
+
+    def reset(self) -> None:
+        """No process holds a copy to drop."""
+
+    def search(self, namespace: str, vector: np.ndarray, limit: int, active_only: bool) -> list[tuple[int, float]]:
+        if limit <= 0 or not self.exists():
+            return []
+        literal = vector_literal(vector)
+        where = "namespace = ? AND active" if active_only else "namespace = ?"
+        rows = self.db.execute(
+            f"SELECT rowid, 1 - (embedding <=> ?::vector) AS sim FROM memories_vec WHERE {where} "
+            "ORDER BY embedding <=> ?::vector LIMIT ?",
+            (literal, namespace, literal, limit),
+        )
+        # relaxed_order iterative scans may return near-ties slightly out of order.
+        return sorted(((int(r), float(s)) for r, s in rows), key=lambda rs: -rs[1])
+
+
+class PostgresStore(SQLiteStore):
+    """Storage for memories, their vectors, the audit trail, recall logs and feedback, in PostgreSQL."""
+
+    backend = "postgresql"
+
+    def __init__(self, url: str, *, pool_size: int = 8, timeout_s: float = 30.0):
+        self.db = PgDatabase(url, max_size=pool_size, timeout_s=timeout_s)
+        self.path = self.db.path
+        self.url = url
+        self.schema_version = migrate(self.db)
+        self.vectors = PgVectorIndex(self.db)
+        self._bind_lock = threading.Lock()
+
+    # -- the embedding model and the vector table -------------------------------------------
+    def _create_vector_table(self, dim: int) -> None:
+        self.db.execute(
+            f"CREATE TABLE memories_vec(rowid BIGINT PRIMARY KEY REFERENCES memories(rowid), namespace TEXT NOT NULL, "
+            f"active BOOLEAN NOT NULL, embedding vector({int(dim)}) NOT NULL)"
+        )
+        self.db.execute("CREATE INDEX memories_vec_hnsw ON memories_vec USING hnsw (embedding vector_cosine_ops)")
+        self.db.execute("CREATE INDEX memories_vec_ns ON memories_vec(namespace)")
+
+    def bind_embedding(self, model_id: str, dim: int) -> None:
+        """Record the model and create the vector table at its dimension (first use only)."""
+        with self._bind_lock:
+            self.check_embedding(model_id)
+            if self.embedding_binding():
+                return
+            with self.db.write():
+                if self.db.one("SELECT value FROM meta WHERE key = 'embedding_model'"):
+                    return  # another replica got here first
+                self._create_vector_table(dim)
+                self.db.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", [("embedding_model", model_id), ("embedding_dim", str(dim))])
+
+    def rebind_embedding(self, model_id: str, dim: int, vectors: Iterable[tuple[int, str, np.ndarray]]) -> int:
+        count = 0
+        with self.db.write():
+            self.db.execute("DROP TABLE IF EXISTS memories_vec")
+            self._create_vector_table(dim)
+            self.vectors._exists = False
+            for rowid, namespace, vector in vectors:
+                self.db.execute(
+                    "INSERT INTO memories_vec(rowid, namespace, active, embedding) "
+                    "SELECT ?, ?, status = 'active', ?::vector FROM memories WHERE rowid = ?",
+                    (rowid, namespace, vector_literal(vector), rowid),
+                )
+                count += 1
+            self.db.execute("UPDATE memories SET embedding_model = ?", (model_id,))
+            for key, value in (("embedding_model", model_id), ("embedding_dim", str(dim))):
+                self.db.execute(
+                    "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value)
+                )
+        return count
+
+    # -- memories ------------------------------------------------------------------------------
+    def insert(self, memory: Memory, vector: np.ndarray | None) -> int:
+        with self.db.write():
+            placeholders = ", ".join("?" for _ in COLUMNS)
+            # ON CONFLICT rather than catching the violation: a failed statement would abort the caller's transaction.
+            row = self.db.one(
+                f"INSERT INTO memories({', '.join(COLUMNS)}) VALUES ({placeholders}) ON CONFLICT (id) DO NOTHING RETURNING rowid",
+                memory_to_params(memory),
+            )
+            if row is None:
+                raise InvalidInput(f"A memory with id {memory.id!r} already exists.")
+            rowid = row[0]
+            if vector is not None:
+                self.db.execute(
+                    "INSERT INTO memories_vec(rowid, namespace, active, embedding) VALUES (?, ?, ?, ?::vector)",
+                    (rowid, memory.namespace, memory.status == "active", vector_literal(vector)),
+                )
+        return rowid
+
+    def vector_of(self, namespace: str, memory_id: str) -> np.ndarray | None:
+        row = self.db.one(
+            "SELECT v.embedding::text FROM memories m JOIN memories_vec v ON v.rowid = m.rowid WHERE m.namespace = ? AND m.id = ?",
+            (namespace, memory_id),
+        ) if self.vectors.exists() else None
+        return parse_vector(row[0]) if row else None
+
+    def reinforce(self, namespace: str, ids: Sequence[str], at: datetime, boost: float) -> None:
+        if not ids:
+            return
+        with self.db.write():
+            self.db.execute(
+                "UPDATE memories SET recall_count = recall_count + 1, last_recalled_at = ?, "
+                "strength = LEAST(1.0, strength + ?) WHERE namespace = ? AND id = ANY(?)",
+                (to_iso(at), boost, namespace, list(ids)),
+            )
+
+    def compact(self) -> None:
+        """Make deleted text unrecoverable: VACUUM rewrites the pages that held dead row versions."""
+        with self.db.pool.connection() as conn:
+            conn.execute("VACUUM memories")
+            conn.execute("VACUUM recalls")
+
+    # -- search ------------------------------------------------------------------------------------
+    def keyword_search(self, namespace: str, match: str, limit: int) -> list[tuple[int, float]]:
+        """Full-text candidates as (rowid, score), higher = better: ts_rank over the stored tsvector (GIN index),
+        length-normalised (flag 1) as BM25 is."""
+        query = tsquery(match)
+        if not query:
+            return []
+        rows = self.db.execute(
+            f"SELECT rowid, ts_rank(content_tsv, q, 1) AS score FROM memories, to_tsquery('{TS_CONFIG}', ?) q "
+            "WHERE namespace = ? AND content_tsv @@ q ORDER BY score DESC, rowid LIMIT ?",
+            (query, namespace, limit),
+        )
+        return [(int(r), float(s)) for r, s in rows]
+
+    # -- sleep ---------------------------------------------------------------------------------------
+    def vectors_by_rowid(self, namespace: str, rowids: Sequence[int], batch: int = 500) -> dict[int, np.ndarray]:
+        if not rowids or not self.vectors.exists():
+            return {}
+        out: dict[int, np.ndarray] = {}
+        for i in range(0, len(rowids), batch):
+            rows = self.db.execute(
+                "SELECT rowid, embedding::text FROM memories_vec WHERE namespace = ? AND rowid = ANY(?)",
+                (namespace, [int(r) for r in rowids[i : i + batch]]),
+            )
+            for rowid, text in rows:
+                out[rowid] = parse_vector(text)
+        return out
+
+    def mark_consolidated(self, namespace: str, memory_ids: Sequence[str], semantic_id: str | None, at: datetime) -> None:
+        with self.db.write():
+            self.db.executemany(
+                "INSERT INTO sleep_consolidated(memory_id, namespace, semantic_id, at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                [(mid, namespace, semantic_id, to_iso(at)) for mid in memory_ids],
+            )
+
+    # -- housekeeping, introspection ----------------------------------------------------------------------
+    def info(self) -> dict[str, Any]:
+        return {"database": self.path, "driver": self.driver, "schema_version": schema_version(self.db)}
+
+    def health(self) -> str:
+        version = self.db.one("SHOW server_version")[0]
+        vector = self.db.one("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+        return f"PostgreSQL {version}, pgvector {vector[0] if vector else 'missing'}"
+
+    def tables(self, prefix: str = "") -> list[str]:
+        rows = self.db.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name LIKE ? ORDER BY 1",
+            (prefix + "%",),
+        )
+        return [r[0] for r in rows]
+
+    def table_rows(self, table: str, namespace: str, limit: int = 50) -> tuple[list[str], list[tuple]]:
+        if table not in self.tables():
+            raise InvalidInput(f"No table {table!r}.")
+        columns = [r[0] for r in self.db.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? "
+            "AND is_generated = 'NEVER' ORDER BY ordinal_position", (table,))]
+        where, params = ("WHERE namespace = ? OR namespace IS NULL", (namespace,)) if "namespace" in columns else ("", ())
+        # Newest first: ctid order is insertion order for these append-mostly tables (no rowid on every table here).
+        select = ", ".join(f'"{c}"' for c in columns)
+        rows = self.db.execute(f'SELECT {select} FROM "{table}" {where} ORDER BY ctid DESC LIMIT ?', (*params, limit))
+        return columns, [tuple(r) for r in rows]
