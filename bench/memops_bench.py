@@ -93,13 +93,23 @@ def write_report(latency: list[str]) -> None:
     rows += [f"| {action} ({model['per_action_n'][action]}) | {model['per_action'][action]:.2f} | {rules['per_action'][action]:.2f} |"
              for action in model["per_action"]]
     fails = [r for r in model["results"] if not r["ok"]]
+    rerank = load_ops().meta.get("rerank", {})
+    held = rerank.get("heldout", {})
+    rerank_line = ""
+    if held.get("model") and held.get("hybrid"):
+        rerank_line = (f"Recall reranker (a bounded residual on the hybrid score, `ops.json: rerank`): held-out synthetic users, "
+                       f"MRR {held['model']['mrr']:.3f} vs hybrid {held['hybrid']['mrr']:.3f}"
+                       + (f" (chat users {held['chat']['model']['mrr']:.3f} vs {held['chat']['hybrid']['mrr']:.3f})" if held.get("chat") else "")
+                       + f"; {'enabled' if rerank.get('enabled') else 'not enabled'} in the checkpoint. Whether recall uses it is "
+                       "`REVERIE_LEARNED_RERANK`; its LoCoMo check is in docs/memops.md.\n\n")
     body = ("## Memory-ops model: decisions on the dev cases, and latency\n\n"
             "Scored through the real `remember(dry_run=True)` path, one fresh namespace per case (`reverie eval ops`).\n\n"
             + "\n".join(rows)
             + "\n\nTargets: action accuracy >= 0.90 and >= 0.15 above rules; supersede recall >= 0.85; secrets 100%. "
             f"Still failing ({len(fails)}): " + "; ".join(f"{r['id']} expected {r['expect']['action']}, got {r['got']['action']}" for r in fails[:12])
             + ("; ..." if len(fails) > 12 else "") + " (details: docs/memops.md).\n\n"
-            "| latency | p50 | p95 |\n|---|---|---|\n" + "\n".join(latency))
+            + rerank_line
+            + "| latency | p50 | p95 |\n|---|---|---|\n" + "\n".join(latency))
     write_section("memops", body, "python bench/memops_bench.py --write")
 
 

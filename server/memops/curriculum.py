@@ -17,6 +17,7 @@ import re
 
 from . import lexicon as L
 from . import text as T
+from .chat import STATE_FAMILIES, chat_example, chitchat, _chat
 from .families import FAMILIES, _a
 from .frames import FRAME_FAMILIES
 from .paraphrase import PARAPHRASE_FAMILIES, restate
@@ -142,6 +143,9 @@ class _Pool:
         for _ in range(n):
             fam = r.choice(FAMILIES)(r)
             text, kind = _text_kind(r.choice(fam["base"] + fam["detail"] + fam["other"]), fam["kind"])
+            if r.random() < 0.25:  # stores fed from chats hold chat turns, with a speaker and chit-chat around facts
+                a, b = r.sample(L.PEOPLE, 2)
+                text = f"{a}: " + (chitchat(r, b) if r.random() < 0.3 else _chat(r, text, b))
             self.items.append({"content": text, "kind": kind})
 
     def sample(self, r, k):
@@ -167,7 +171,7 @@ def _example(r, pool, existing, new, kind, action, target_mem=None):
 
 def _family_example(r, pool):
     u = r.random()
-    fam = r.choice(FRAME_FAMILIES if u < 0.3 else PARAPHRASE_FAMILIES if u < 0.55 else FAMILIES)(r)
+    fam = r.choice(FRAME_FAMILIES if u < 0.27 else PARAPHRASE_FAMILIES if u < 0.47 else STATE_FAMILIES if u < 0.62 else FAMILIES)(r)
     fk = fam["kind"]
     base = [_text_kind(x, fk) for x in fam["base"]]
     pick = lambda key: _text_kind(r.choice(fam[key]), fk)  # noqa: E731
@@ -210,13 +214,15 @@ def _skip_example(r, pool):
     return _example(r, pool, [], new, kind, "skip")
 
 
-def build(seed: int = 0, n: int = 8000) -> list[dict]:
-    """The curriculum for `seed`: about 78% store-worthy statements, 22% skips."""
+def build(seed: int = 0, n: int = 11000) -> list[dict]:
+    """The curriculum for `seed`: 18% skips, 15% chat turns, the rest statements with their neighbours."""
     r = random.Random(seed)
     pool = _Pool(r)
+    make = lambda existing, new, kind, action, target: _example(r, pool, existing, new, kind, action, target)  # noqa: E731
     out = []
     for i in range(n):
-        ex = _skip_example(r, pool) if r.random() < 0.22 else _family_example(r, pool)
+        u = r.random()
+        ex = _skip_example(r, pool) if u < 0.18 else chat_example(r, make) if u < 0.33 else _family_example(r, pool)
         ex["id"] = f"t{seed}-{i:05d}"
         out.append(ex)
     return out

@@ -25,9 +25,16 @@ _AUX = ("do", "does", "did", "can", "could", "would", "will", "is", "are", "shou
         "have", "has", "am", "was", "were")
 
 
+# "Caroline: I went hiking..." - a chat transcript names its speaker; the name is who the fact is about,
+# not part of the fact, so features read the body and compare speakers apart.
+_SPEAKER = re.compile(r"^([A-Z][\w.'-]{0,30}(?: [A-Z][\w.'-]{0,30}){0,2}):\s+(?=\S)")
+_CLAUSE_BREAK = re.compile(r"(?<=[.!?;])\s+|\s+[-\u2013\u2014]+\s+|\s*[\u2013\u2014]\s*")
+_FIRST_PERSON = {"i", "my", "me", "mine", "i'm", "im", "we", "our", "us", "i've", "i'd", "i'll", "we're", "we've", "myself"}
+
+
 @dataclass(frozen=True)
 class Parsed:
-    """Everything the features need from one text, computed once."""
+    """Everything the features need from one text, computed once (`raw` is the text without a speaker prefix)."""
 
     raw: str
     toks: tuple[str, ...]
@@ -40,12 +47,36 @@ class Parsed:
     neg: int
     trigrams: frozenset[str]
     bigrams: frozenset[tuple[str, str]]
+    speaker: str = ""
+    told: int = 0  # content words in first-person sentences that are not questions: facts a question can carry
+    asked: float = 0.0  # share of sentences that are questions
+
+
+def _sentences(raw: str) -> tuple[int, float]:
+    told, n, q = 0, 0, 0
+    for sent in _CLAUSE_BREAK.split(raw):
+        toks = T.tokens(sent)
+        if not toks:
+            continue
+        n += 1
+        if sent.rstrip().endswith("?"):
+            q += 1
+        elif _FIRST_PERSON & set(toks):
+            told += sum(1 for t in toks if t not in T.STOPWORDS)
+    return told, q / max(n, 1)
 
 
 def parse(raw: str) -> Parsed:
+    m = _SPEAKER.match(raw)
+    speaker = m.group(1).lower() if m else ""
+    raw = raw[m.end():] if m else raw
     toks = tuple(T.tokens(raw))
     norm = " ".join(toks)
+    told, asked = _sentences(raw)
     return Parsed(
+        speaker=speaker,
+        told=told,
+        asked=asked,
         raw=raw,
         toks=toks,
         content=frozenset(T.content_tokens(raw)),
@@ -103,6 +134,11 @@ def statement_features(p: Parsed) -> list[float]:
         float(first2 in ("remember that", "note that", "fyi", "for the", "keep in")),
         float(bool(re.search(r"\b(always|from now on|every time|whenever|in general|by default)\b", low))),
         float(bool(re.search(r"\b(once|sometime|ever)\b", low))),
+        # A question can carry a fact about the user ("I just adopted a dog - what food should I buy?").
+        math.log1p(p.told) / 3.0,
+        p.asked,
+        float(is_q and p.told >= 2),
+        float(bool(p.speaker)),
     ]
 
 
@@ -170,6 +206,8 @@ def pair_features(new: Parsed, old: Parsed, old_kind: str, cos: float, best_cos:
         float(new.stems == old.stems and new.toks != old.toks),  # same words, new order: "X over Y" vs "Y over X"
         float(bool(new.nums) and bool(old.nums) and not (new.nums & old.nums)),
         math.log1p(len(new.toks)) - math.log1p(len(old.toks)),
+        float(bool(new.speaker) and bool(old.speaker) and new.speaker != old.speaker),  # another person's statement
+        math.log1p(len(new.toks)) / 4.0,
         *kind_onehot,
     ]
 
@@ -177,9 +215,15 @@ def pair_features(new: Parsed, old: Parsed, old_kind: str, cos: float, best_cos:
 N_PAIR = len(pair_features(parse("a"), parse("b"), "fact", 0.0, 0.0, 0))
 
 
+_WHEN_WORDS = frozenset({"yesterday", "today", "tonight", "tomorrow", "ago", "last", "next", "week", "weekend", "weekends",
+                         "month", "year", "morning", "evening", "night", "since", "until"})
+RANK_BASE = 4  # index of the hybrid score (fused / best fused) in `rank_features`: the reranker's residual base
+
+
 def rank_features(qp: Parsed, mp: Parsed, c, max_vec: float, max_kw: float, max_fused: float) -> list[float]:
     """Query-memory signals for the recall reranker; `c` is a RankCandidate."""
     low = qp.raw.lower()
+    said_by_asked = bool(mp.speaker) and mp.speaker in set(qp.toks)
     inter = qp.stems & mp.stems
     wh = {w: float(w in qp.toks[:3]) for w in ("when", "where", "who", "how", "what", "which")}
     rel_q, rel_m = set(qp.toks) & T.RELATIONS, set(mp.toks) & T.RELATIONS
@@ -209,6 +253,13 @@ def rank_features(qp: Parsed, mp: Parsed, c, max_vec: float, max_kw: float, max_
         float(bool(rel_q & rel_m)),
         float(bool(rel_q) and not rel_q & rel_m),
         float(not rel_q and bool(rel_m)),
+        # Chat transcripts: who said it, and did they say something about themselves or only react?
+        float(said_by_asked),
+        float(bool(mp.speaker) and not said_by_asked and bool(qp.ents)),
+        math.log1p(mp.told) / 3.0,
+        mp.asked,
+        wh["when"] * float(bool(set(mp.toks) & _WHEN_WORDS)),
+        math.log1p(len(mp.toks)) / 4.0,
         *[float(c.kind == k) for k in KINDS],
     ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Sequence
@@ -119,7 +120,14 @@ def load_ops(weights_dir: Path | None = None) -> LearnedOps:
 
     Raises: FileNotFoundError if there is no checkpoint; callers fall back to RulesOps.
     """
-    net, meta = checkpoint.load(weights_dir or checkpoint.WEIGHTS_DIR)
+    wanted = weights_dir or checkpoint.WEIGHTS_DIR
+    meta = json.loads((Path(wanted) / "ops.json").read_text()) if (Path(wanted) / "ops.json").exists() else {}
+    if meta and meta.get("code_version") != checkpoint.code_version() and Path(wanted).resolve() != checkpoint.WEIGHTS_DIR.resolve():
+        # Weights fine-tuned under older feature code read different inputs (even a different number of them).
+        log.warning("memops weights in %s were trained with feature code %s, running %s; using the shipped weights",
+                    wanted, meta.get("code_version"), checkpoint.code_version())
+        wanted = checkpoint.WEIGHTS_DIR
+    net, meta = checkpoint.load(wanted)
     if meta.get("code_version") != checkpoint.code_version():
         log.warning("memops weights were trained with feature code %s, running %s",
                     meta.get("code_version"), checkpoint.code_version())

@@ -16,7 +16,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .features import N_PAIR, N_RANK, N_STATEMENT
+from .features import N_PAIR, N_RANK, N_STATEMENT, RANK_BASE
 
 
 @dataclass
@@ -30,6 +30,7 @@ class OpsConfig:
     hidden: int = 96
     inter_dim: int = 24  # learned projection of new*old: a similarity that knows what matters
     rank_hidden: int = 32
+    rank_max_delta: float = 0.25  # the reranker moves a candidate at most this far from its hybrid score
     dropout: float = 0.1
     emb_dropout: float = 0.5  # drop embedding dims so the heads cannot memorise curriculum templates
     pair_sees_statement: bool = True
@@ -58,6 +59,7 @@ class OpsNet(nn.Module):
             nn.Linear(cfg.n_pair + cfg.inter_dim + (h if cfg.pair_sees_statement else 0), h), nn.GELU(), nn.Dropout(cfg.dropout), nn.Linear(h, 3)
         )
         self.rank = nn.Sequential(nn.Linear(cfg.n_rank, cfg.rank_hidden), nn.GELU(), nn.Linear(cfg.rank_hidden, 1))
+        self.rank_gate = nn.Parameter(torch.tensor(-2.0))  # starts near "trust the hybrid score"
 
     def forward(self, emb, stmt, nvec, pair, mask):
         """emb (B,E) stmt (B,S) nvec (B,K,E) pair (B,K,P) mask (B,K) -> dict of heads.
@@ -82,8 +84,13 @@ class OpsNet(nn.Module):
         }
 
     def rank_scores(self, feats):
-        """feats (N, n_rank) -> (N,) relevance logits for recall candidates."""
-        return self.rank(feats).squeeze(-1)
+        """feats (N, n_rank) -> (N,) relevance: the hybrid score plus a bounded, gated correction.
+
+        Why a residual: the hybrid ranking is already good; a learned stage that can only nudge it
+        (by at most `rank_max_delta`, scaled by a learned gate) cannot bury a strong hybrid match.
+        """
+        delta = torch.tanh(self.rank(feats).squeeze(-1))
+        return feats[..., RANK_BASE] + self.cfg.rank_max_delta * torch.sigmoid(self.rank_gate) * delta
 
 
 def action_loss(logits, target_index):

@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from .features import RANK_BASE
+
 
 def _erf(x: np.ndarray) -> np.ndarray:
     # Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7): exact-GELU parity with torch.
@@ -55,7 +57,9 @@ class NumpyOps:
         }
 
     def rank_scores(self, feats: np.ndarray) -> np.ndarray:
-        return self._lin("rank.2", gelu(self._lin("rank.0", feats)))[:, 0]
+        delta = np.tanh(self._lin("rank.2", gelu(self._lin("rank.0", feats)))[:, 0])
+        gate = 1.0 / (1.0 + np.exp(-float(self.w["rank_gate"])))
+        return feats[:, RANK_BASE] + self.cfg.rank_max_delta * gate * delta
 
 
 def softmax(z: np.ndarray) -> np.ndarray:

@@ -66,13 +66,19 @@ def _sets(r: random.Random):
 
 
 _FILLER_PRE = ["Just so you know, ", "FYI, ", "As I mentioned, ", "To be clear, ", "For the record, ", "Like I said, ",
-               "Honestly, ", "In case you forgot, ", "Same as always: ", "Again, "]
+               "Honestly, ", "In case you forgot, ", "Same as always: ", "Again, ", "Basically, ", "Generally speaking, ",
+               "If I'm honest, ", "For me, ", "I'd say ", "As far as I'm concerned, "]
 _FILLER_POST = [", in my opinion", ", honestly", ", as I said before", ", that's just how it is", ", no surprise there",
-                ", I think I told you", ", nothing new", ", as always", ", if that matters", ", for what it's worth"]
+                ", I think I told you", ", nothing new", ", as always", ", if that matters", ", for what it's worth",
+                ", in my view", ", I'd say", ", if I'm honest", ", to be fair", ", by the way", ", pretty much", ", more or less"]
+# Adverbs that hedge or generalise without adding a fact ("I usually go to bed at 11").
+_INFIX = ["usually", "typically", "generally", "normally", "pretty much always", "mostly", "honestly"]
 
 
 def restate(r: random.Random, text: str) -> str:
     """Wrap a statement in words that add no information (a restatement is still a noop)."""
+    if text.startswith("I ") and r.random() < 0.25:
+        return f"I {r.choice(_INFIX)} {text[2:]}"
     if r.random() < 0.5:
         return r.choice(_FILLER_PRE) + (text[0].lower() + text[1:] if not text.startswith("I ") else text)
     return text + r.choice(_FILLER_POST)

@@ -130,7 +130,7 @@ def _seed_all(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def train(embed: Embed, seed: int = 0, out_dir: Path | None = None, *, n_examples: int = 8000, epochs: int = 25,
+def train(embed: Embed, seed: int = 0, out_dir: Path | None = None, *, n_examples: int = 11000, epochs: int = 25,
           lr: float = 3e-3, max_steps: int | None = None, cache: Path | None = CACHE_DIR / "minilm.npz",
           dev_cases: Sequence[dict] | None = None, rerank: bool = True, cfg: OpsConfig | None = None) -> dict:
     """Build the curriculum, train, evaluate (held-out curriculum + dev cases), write the checkpoint."""

@@ -41,3 +41,15 @@ def test_dev_cases_are_numerous_valid_and_cover_everything():
     for c in cases:
         t = c["expect"]["target"]
         assert t is None or 0 <= t < len(c["existing"])
+
+
+def test_chat_turns_are_in_the_curriculum_with_facts_kept_and_chit_chat_skipped():
+    from server.memops.features import parse
+
+    ex = curriculum.build(0, 3000)
+    chat = [e for e in ex if parse(e["new"]).speaker]
+    actions = {e["expect"]["action"] for e in chat}
+    assert len(chat) > 300 and {"add", "skip", "noop", "update", "supersede"} <= actions
+    asking = [e for e in ex if e["new"].rstrip().endswith("?") and parse(e["new"]).told >= 2]
+    # A question that also says something about the speaker is mostly kept (add, or related to a memory).
+    assert len(asking) > 100 and sum(e["expect"]["action"] == "skip" for e in asking) < 0.25 * len(asking)

@@ -81,3 +81,32 @@ def test_rerank_scores_every_candidate_and_puts_the_unrelated_memory_last(ops, e
     assert len(scores) == 3 and ops.rerank(q, vecs[0], []) == []
     # Known limit (docs/memops.md): "my sister's dentist" vs "my dentist" is a near-tie.
     assert min(range(3), key=lambda i: scores[i]) == 2
+
+
+def test_a_question_that_carries_a_fact_about_the_user_is_kept(ops, embed):
+    d = _decide(ops, embed, "I just got a pet iguana named Sheldon - what should I feed him?", [])
+    assert d.action == "add"
+
+
+def test_a_chat_turn_about_another_event_on_the_same_topic_is_a_new_memory(ops, embed):
+    d = _decide(ops, embed, "Priya: Guess what, I joined a choir rehearsal last Thursday! It was so much fun.",
+                [("Priya: Hey Tom! I sang at my cousin's wedding two weekends ago. Have you ever sung in public?", "event"),
+                 ("Tom: Wow, Priya, singing sounds amazing! Where was it?", "fact")])
+    assert (d.action, d.target) == ("add", None)
+
+
+def test_pure_chit_chat_in_a_chat_is_skipped(ops, embed):
+    assert _decide(ops, embed, "Tom: Aww, that's so lovely, Priya! You must be so happy. What was the best part?", []).action == "skip"
+
+
+def test_the_reranker_only_nudges_the_hybrid_score(ops, embed):
+    from server.memops import RankCandidate
+
+    q = "When did Priya go to the choir rehearsal?"
+    mems = ["Priya: I joined a choir rehearsal last Thursday!", "Tom: Wow, Priya, a choir sounds amazing!", "Tom: I fixed my bike"]
+    vecs = embed([q] + mems)
+    fused = [1.0, 0.9, 0.2]
+    cands = [RankCandidate(m, "fact", v, float(v @ vecs[0]), f, f, 0.8, 0.5, 0.8, 3.0) for m, v, f in zip(mems, vecs[1:], fused)]
+    scores = ops.rerank(q, vecs[0], cands)
+    limit = ops.net.cfg.rank_max_delta if ops.has_rerank else 0.0
+    assert all(abs(s - f) <= limit + 1e-6 for s, f in zip(scores, fused))

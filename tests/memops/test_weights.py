@@ -54,3 +54,14 @@ def test_numpy_serving_path_matches_the_torch_model():
     assert np.allclose(fast["kind_logits"], ref["kind_logits"][0].numpy(), atol=1e-4)
     feats = rng.normal(size=(5, ops.net.cfg.n_rank)).astype(np.float32)
     assert np.allclose(ops.np.rank_scores(feats), ops.net.rank_scores(torch.from_numpy(feats)).detach().numpy(), atol=1e-4)
+
+
+def test_promoted_weights_from_older_feature_code_fall_back_to_the_shipped_ones(tmp_path):
+    import shutil
+
+    for f in checkpoint.WEIGHTS_DIR.iterdir():
+        shutil.copy(f, tmp_path / f.name)
+    meta = json.loads((tmp_path / "ops.json").read_text())
+    meta["code_version"] = "0000000000000000"
+    (tmp_path / "ops.json").write_text(json.dumps(meta))
+    assert load_ops(tmp_path).meta["code_version"] == checkpoint.code_version()
