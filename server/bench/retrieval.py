@@ -260,6 +260,7 @@ class ReverieSystem:
         self.workdir = Path(workdir)
         self.variants = tuple(variants)
         self.sleep = sleep
+        self.context = os.environ.get("REVERIE_BENCH_CONTEXT", "1") != "0"
         self.decisions: Counter[str] = Counter()
         self.skip_reasons: Counter[str] = Counter()
         self.lost_turns: list[str] = []  # turns the write path stored nowhere (skip, block)
@@ -286,9 +287,13 @@ class ReverieSystem:
     def ingest(self, session: Session) -> None:
         from server.models import RememberRequest
 
+        # Each turn carries the turn before it in its session as context: an answer is found by its question.
         reqs = [
-            RememberRequest(namespace=self.namespace, content=t.content(), source_ref=t.id, valid_from=session.date)
-            for t in session.turns
+            RememberRequest(
+                namespace=self.namespace, content=t.content(), source_ref=t.id, valid_from=session.date,
+                context=session.turns[j - 1].content() if j and self.context else None,
+            )
+            for j, t in enumerate(session.turns)
         ]
         results = self.service.remember_many(reqs, actor="bench")
         for turn, result in zip(session.turns, results):
