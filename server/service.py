@@ -52,6 +52,9 @@ NOOP_MIN_SIMILARITY = 0.9
 # How far a statement's search vector leans towards its context (see `_situate`).
 CONTEXT_WEIGHT = 0.5
 RECENCY_HALF_LIFE_DAYS = 30.0
+# Neighbours (written next to a strong candidate) get this share of its score; see `_spread`.
+NEIGHBOR_SHARE, NEIGHBOR_TOP, NEIGHBOR_WINDOW_S = 0.7, 10, 3600.0
+PRIOR = (0.75, 0.1, 0.05, 0.1)  # relevance share untouched by the prior; weights of strength, recency, confidence
 
 
 def new_id(prefix: str) -> str:
@@ -204,6 +207,8 @@ class MemoryService:
             raise InvalidInput("valid_until is before valid_from.")
         if req.source_ref is not None:
             check_text(req.source_ref, "source_ref", 512)
+        if req.context is not None:
+            check_text(req.context, "context", self.settings.max_content_bytes)
 
     def _pre_gate(self, req: RememberRequest) -> _Plan:
         """Deterministic gates, before any model: secrets, confidence floor, transient markers.
@@ -376,6 +381,8 @@ class MemoryService:
                 keyword_hits = self.store.keyword_search(req.namespace, match, pool)
         fused, vsim, kw = fuse(vector_hits, keyword_hits)
         rows = self.store.by_rowids(req.namespace, list(fused))
+        if NEIGHBOR_SHARE and req.strategy == "hybrid":
+            fused = self._spread(req.namespace, fused, rows)
         via_history: set[int] = set()
         if not (req.include_superseded or as_of):
             fused, via_history = self._lift_history(req.namespace, fused, rows, vsim, kw)
@@ -393,7 +400,8 @@ class MemoryService:
             relevance = fscore / fmax
             # Why these weights: relevance decides; strength, recency and confidence only
             # break near-ties, so a strong old memory can't bury the one that answers.
-            final = relevance * (0.75 + 0.1 * strength + 0.05 * recency + 0.1 * memory.confidence)
+            base, w_strength, w_recency, w_confidence = PRIOR
+            final = relevance * (base + w_strength * strength + w_recency * recency + w_confidence * memory.confidence)
             scores = Scores(
                 vector=round(vsim.get(rowid, 0.0), 6), keyword=round(kw.get(rowid, 0.0), 6), fused=round(fscore, 6),
                 strength=round(strength, 6), recency=round(recency, 6), confidence=memory.confidence, final=round(final, 6),
@@ -422,6 +430,28 @@ class MemoryService:
             )
             self.store.audit(req.namespace, "recall", None, actor, now, recall_id=recall_id, returned=returned_ids)
         return RecallResult(recall_id=recall_id, results=returned)
+
+    def _spread(self, namespace: str, fused: dict[int, float], rows: dict) -> dict[int, float]:
+        """Give the memories written just before and after a strong candidate a share of its score.
+
+        Why: statements written together belong together: the turn after a matching question is often the
+        answer, and a fact told over two messages matches the query only in one of them.
+        """
+        top = list(fused.items())[:NEIGHBOR_TOP]
+        near = [r + d for r, _ in top for d in (-1, 1) if r + d not in rows]
+        if near:
+            rows.update(self.store.by_rowids(namespace, near))
+        out = dict(fused)
+        for rowid, score in top:
+            memory = rows.get(rowid)
+            if memory is None:
+                continue
+            for other in (rowid - 1, rowid + 1):
+                neighbour = rows.get(other)
+                if neighbour is None or abs(((neighbour.valid_from or neighbour.recorded_at) - (memory.valid_from or memory.recorded_at)).total_seconds()) > NEIGHBOR_WINDOW_S:
+                    continue
+                out[other] = max(out.get(other, 0.0), NEIGHBOR_SHARE * score)
+        return dict(sorted(out.items(), key=lambda kv: kv[1], reverse=True))
 
     def _lift_history(self, namespace: str, fused: dict[int, float], rows: dict, vsim: dict, kw: dict) -> tuple[dict[int, float], set[int]]:
         """Credit each match on a superseded version to the current version of that memory.
