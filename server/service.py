@@ -181,7 +181,8 @@ class MemoryService:
         Why: "Yes, last Tuesday" means nothing alone; next to the turn it answers ("Did you go to the
         concert?") a question about the concert can find it. The decision still uses the statement's own
         vector; only what search compares against moves. A context that is another statement of the batch
-        reuses its vector, so a conversation costs no extra embedding.
+        reuses its vector, so a conversation costs no extra embedding. The context is not stored, so
+        `reembed` (a model change) indexes the statement alone again.
         """
         wanted = [i for i in pending if reqs[i].context and reqs[i].context.strip()]
         if not wanted:

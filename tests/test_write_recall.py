@@ -105,3 +105,24 @@ def test_an_empty_context_is_refused_and_nothing_is_stored(make_service):
     with pytest.raises(InvalidInput):
         service.remember(RememberRequest(namespace="t", content="Likes green tea", context="   "))
     assert service.store.counts() == {}
+
+
+def test_a_memory_written_next_to_a_strong_match_shares_its_score_within_the_window(make_service):
+    from datetime import datetime, timedelta, timezone
+
+    from server import service as service_module
+    from tests.conftest import AddOps
+
+    service = make_service(AddOps())
+    day = datetime(2025, 5, 1, tzinfo=timezone.utc)
+    texts = [
+        ("Gardening tips for tomatoes in pots", day - timedelta(days=3)),
+        ("Did you go to the Coldplay concert at Wembley?", day),
+        ("Yes, with my sister.", day),
+        ("Yes, I renewed my passport.", day + timedelta(days=2)),
+    ]
+    ids = [service.remember(RememberRequest(namespace="t", content=t, valid_from=at)).memory_ids[0] for t, at in texts]
+    res = service.recall(RecallRequest(namespace="t", query="Coldplay concert at Wembley", k=4, now=day))
+    fused = {h.memory.id: h.scores.fused for h in res.results}
+    assert fused[ids[2]] >= service_module.NEIGHBOR_SHARE * fused[ids[1]] - 1e-6
+    assert fused.get(ids[3], 0.0) < service_module.NEIGHBOR_SHARE * fused[ids[1]] / 2  # two days later: not the same exchange
