@@ -164,6 +164,10 @@ class RememberRequest(BaseModel):
     valid_until: datetime | None = None
     session_id: str | None = None
     source_ref: str | None = Field(default=None, description="External reference, e.g. a conversation turn id.")
+    context: str | None = Field(
+        default=None,
+        description="Text that situates the statement, e.g. the turn it answers; helps find it, is not stored as its content.",
+    )
     source: Source = Source.explicit
     dry_run: bool = False
 

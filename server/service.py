@@ -23,6 +23,7 @@ from server.clock import Clock, SystemClock, ensure_utc
 from server.config import NAMESPACE_PATTERN, Settings
 from server.embed import Embedder
 from server.errors import InvalidInput, NotFound
+from server.factgate import states_facts
 from server.governance.secrets import find_secrets, redact
 from server.governance.transient import transient_marker
 from server.memops.schema import MemoryOps, Neighbor, OpsDecision, RankCandidate
@@ -46,7 +47,14 @@ _NAMESPACE = re.compile(NAMESPACE_PATTERN)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_TAGS, MAX_TAG_LEN, MAX_K, MAX_QUERY_CHARS = 32, 64, 100, 2000
 NEIGHBORS = 8
+# A noop keeps only the neighbour's words; below this cosine the two say different things.
+NOOP_MIN_SIMILARITY = 0.9
+# How far a statement's search vector leans towards its context (see `_situate`).
+CONTEXT_WEIGHT = 0.5
 RECENCY_HALF_LIFE_DAYS = 30.0
+# Neighbours (written next to a strong candidate) get this share of its score; see `_spread`.
+NEIGHBOR_SHARE, NEIGHBOR_TOP, NEIGHBOR_WINDOW_S = 0.7, 10, 3600.0
+PRIOR = (0.75, 0.1, 0.05, 0.1)  # relevance share untouched by the prior; weights of strength, recency, confidence
 
 
 def new_id(prefix: str) -> str:
@@ -152,16 +160,43 @@ class MemoryService:
         plans = [self._pre_gate(req) for req in reqs]
         pending = [i for i, plan in enumerate(plans) if plan.decision == "decide"]
         vectors: dict[int, np.ndarray] = {}
+        situated: dict[int, np.ndarray] = {}
         if pending:
             self._bind()
             vectors = dict(zip(pending, self.embedder.embed([plans[i].content for i in pending])))
+            situated = self._situate(reqs, plans, pending, vectors)
         results = []
         # Decide and apply in order, so a statement sees the ones before it in the same batch.
         for i, (req, plan) in enumerate(zip(reqs, plans)):
             if plan.decision == "decide":
                 plan = self._decide(req, plan.content, vectors[i], plan.redactions)
+                if i in situated and plan.vector is not None:
+                    plan.vector = situated[i]
             results.append(self._apply(req, plan, actor))
         return results
+
+    def _situate(self, reqs: Sequence[RememberRequest], plans: list[_Plan], pending: list[int], vectors: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
+        """Index vectors for statements that came with a `context`: their own vector leaned towards the context's.
+
+        Why: "Yes, last Tuesday" means nothing alone; next to the turn it answers ("Did you go to the
+        concert?") a question about the concert can find it. The decision still uses the statement's own
+        vector; only what search compares against moves. A context that is another statement of the batch
+        reuses its vector, so a conversation costs no extra embedding. The context is not stored, so
+        `reembed` (a model change) indexes the statement alone again.
+        """
+        wanted = [i for i in pending if reqs[i].context and reqs[i].context.strip()]
+        if not wanted:
+            return {}
+        known = {plans[i].content: vectors[i] for i in pending}
+        texts = list(dict.fromkeys(redact_all(reqs[i].context.strip()) for i in wanted))
+        missing = [t for t in texts if t not in known]
+        if missing:
+            known.update(zip(missing, self.embedder.embed(missing)))
+        out = {}
+        for i in wanted:
+            mixed = vectors[i] + CONTEXT_WEIGHT * known[redact_all(reqs[i].context.strip())]
+            out[i] = (mixed / max(float(np.linalg.norm(mixed)), 1e-9)).astype(np.float32)
+        return out
 
     def _validate_remember(self, req: RememberRequest) -> None:
         check_namespace(req.namespace)
@@ -173,6 +208,8 @@ class MemoryService:
             raise InvalidInput("valid_until is before valid_from.")
         if req.source_ref is not None:
             check_text(req.source_ref, "source_ref", 512)
+        if req.context is not None:
+            check_text(req.context, "context", self.settings.max_content_bytes)
 
     def _pre_gate(self, req: RememberRequest) -> _Plan:
         """Deterministic gates, before any model: secrets, confidence floor, transient markers.
@@ -217,8 +254,16 @@ class MemoryService:
         if action in ("noop", "update", "supersede") and target is None:
             action = "add"
         reason = decision.reason
+        if action == "noop" and neighbors[decision.target].similarity < NOOP_MIN_SIMILARITY:
+            # Trigger: "already known" for a neighbour that is only related. Why: a noop stores none of the
+            # statement's words, so what only it said could never be recalled. Outcome: keep it as its own memory.
+            action, reason = "add", f"kept: the closest memory says something else (cos {neighbors[decision.target].similarity:.2f})"
         if action == "skip" and transient_marker(content) and req.session_id:
             action = "add"  # kept in the working tier for this session (see _apply)
+        elif action == "skip" and states_facts(content):
+            # Trigger: a question or aside that also states something about the speaker ("I just adopted a dog,
+            # what should I feed her?"). Why: the fact is what later questions need. Outcome: keep the turn.
+            action, reason = "add", "kept: asks or chats, but also states a fact about the speaker"
         elif action == "skip" and decision.confidence < self.settings.skip_confidence:
             # Trigger: the model leans towards "not worth keeping" but is unsure. Why: a stored statement costs
             # little and can decay; a dropped one is gone. Outcome: keep it.
@@ -245,6 +290,11 @@ class MemoryService:
             if not req.dry_run:
                 with self.store.transaction():
                     self.store.reinforce(req.namespace, [plan.target.id], now, boost=0.1)
+                    ref = f"ref:{req.source_ref}" if req.source_ref else None
+                    if ref and ref not in plan.target.provenance:
+                        # Why: the memory now stands for this source too, so whoever follows
+                        # provenance back (export, the benchmarks) finds both.
+                        self.store.update_fields(req.namespace, plan.target.id, provenance=[*plan.target.provenance, ref])
                     self.store.audit(req.namespace, "noop", plan.target.id, actor, now, reason=plan.reason)
             return result
 
@@ -332,6 +382,8 @@ class MemoryService:
                 keyword_hits = self.store.keyword_search(req.namespace, match, pool)
         fused, vsim, kw = fuse(vector_hits, keyword_hits)
         rows = self.store.by_rowids(req.namespace, list(fused))
+        if NEIGHBOR_SHARE and req.strategy == "hybrid":
+            fused = self._spread(req.namespace, fused, rows)
         via_history: set[int] = set()
         if not (req.include_superseded or as_of):
             fused, via_history = self._lift_history(req.namespace, fused, rows, vsim, kw)
@@ -349,7 +401,8 @@ class MemoryService:
             relevance = fscore / fmax
             # Why these weights: relevance decides; strength, recency and confidence only
             # break near-ties, so a strong old memory can't bury the one that answers.
-            final = relevance * (0.75 + 0.1 * strength + 0.05 * recency + 0.1 * memory.confidence)
+            base, w_strength, w_recency, w_confidence = PRIOR
+            final = relevance * (base + w_strength * strength + w_recency * recency + w_confidence * memory.confidence)
             scores = Scores(
                 vector=round(vsim.get(rowid, 0.0), 6), keyword=round(kw.get(rowid, 0.0), 6), fused=round(fscore, 6),
                 strength=round(strength, 6), recency=round(recency, 6), confidence=memory.confidence, final=round(final, 6),
@@ -378,6 +431,28 @@ class MemoryService:
             )
             self.store.audit(req.namespace, "recall", None, actor, now, recall_id=recall_id, returned=returned_ids)
         return RecallResult(recall_id=recall_id, results=returned)
+
+    def _spread(self, namespace: str, fused: dict[int, float], rows: dict) -> dict[int, float]:
+        """Give the memories written just before and after a strong candidate a share of its score.
+
+        Why: statements written together belong together: the turn after a matching question is often the
+        answer, and a fact told over two messages matches the query only in one of them.
+        """
+        top = list(fused.items())[:NEIGHBOR_TOP]
+        near = [r + d for r, _ in top for d in (-1, 1) if r + d not in rows]
+        if near:
+            rows.update(self.store.by_rowids(namespace, near))
+        out = dict(fused)
+        for rowid, score in top:
+            memory = rows.get(rowid)
+            if memory is None:
+                continue
+            for other in (rowid - 1, rowid + 1):
+                neighbour = rows.get(other)
+                if neighbour is None or abs(((neighbour.valid_from or neighbour.recorded_at) - (memory.valid_from or memory.recorded_at)).total_seconds()) > NEIGHBOR_WINDOW_S:
+                    continue
+                out[other] = max(out.get(other, 0.0), NEIGHBOR_SHARE * score)
+        return dict(sorted(out.items(), key=lambda kv: kv[1], reverse=True))
 
     def _lift_history(self, namespace: str, fused: dict[int, float], rows: dict, vsim: dict, kw: dict) -> tuple[dict[int, float], set[int]]:
         """Credit each match on a superseded version to the current version of that memory.
@@ -605,6 +680,12 @@ class MemoryService:
             embedding_model=bound[0] if bound else None, embedding_dim=bound[1] if bound else None,
             schema_version=info["schema_version"], database=info["database"], driver=info["driver"],
         )
+
+
+def redact_all(text: str) -> str:
+    """Context text with any secret in it redacted: it is embedded, so it must be as clean as content."""
+    findings = find_secrets(text)
+    return redact(text, findings) if findings else text
 
 
 def effective_strength(memory: Memory, now: datetime) -> float:

@@ -24,6 +24,7 @@ async def remember(
     valid_until: Annotated[datetime | None, Field(description="When it stops being true (ISO 8601).")] = None,
     session_id: Annotated[str | None, Field(max_length=200, description="Conversation or task id; transient statements with one go to working memory.")] = None,
     source_ref: Annotated[str | None, Field(max_length=512, description="External reference kept as provenance, e.g. a message id.")] = None,
+    context: Annotated[str | None, Field(description="The message this statement answers or continues (e.g. the question a terse 'yes, last Tuesday' replies to); helps recall find it, is not stored as its content.")] = None,
     dry_run: Annotated[bool, Field(description="Return the decision without writing anything.")] = False,
     namespace: Namespace = None,
 ) -> RememberResult:
@@ -32,7 +33,7 @@ async def remember(
     ns = scope(ctx, namespace, write=not dry_run)
     req = RememberRequest(
         namespace=ns, content=content, kind=kind, tags=tags or [], confidence=confidence, valid_from=valid_from,
-        valid_until=valid_until, session_id=session_id, source_ref=source_ref, dry_run=dry_run,
+        valid_until=valid_until, session_id=session_id, source_ref=source_ref, context=context, dry_run=dry_run,
     )
     result = await run(app_of(ctx).service.remember, req, actor=actor_of(ctx))
     if result.memory_ids and not dry_run:

@@ -50,7 +50,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     try:
         reports = run_reverie(
             dataset, embedding_model=args.embedding_model or "offline", cache_dir=args.cache_dir, memops=args.memops,
-            strategies=args.strategy, ks=args.k, depth=args.depth, sleep=args.sleep, progress=log,
+            strategies=args.strategy, ks=args.k, depth=args.depth, sleep=args.sleep, context=not args.no_context, progress=log,
         )
     except SleepUnavailable as exc:
         log(f"reverie bench: {exc}")
@@ -58,6 +58,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     print(summary_table(reports))
     ingest = next(iter(reports.values()))["ingest"]
     print(f"write decisions: {ingest['decisions']}; turns stored nowhere: {ingest['turns_stored_nowhere']}")
+    if ingest.get("memories_after_sleep"):
+        print(f"memories by status after ingest: {ingest['memories_after_ingest']}; after sleep: {ingest['memories_after_sleep']}")
     if ingest["evidence_turns"]:
         print(f"evidence turns after ingest: {ingest['evidence_turns']}")
     if args.json:
@@ -80,6 +82,8 @@ def add_commands(sub, add) -> None:
     p.add_argument("--offset", type=int, default=0, help="skip the first N conversations (to shard a long run; see merge_reports)")
     p.add_argument("--depth", type=int, help="results to ask recall for (default: largest k; 3x that for session-level data)")
     p.add_argument("--sleep", action="store_true", help="run the sleep/consolidation pass after ingesting each conversation")
+    p.add_argument("--no-context", dest="no_context", action="store_true",
+                   help="ingest each turn alone, without the previous turn of its session as `context` (ablation)")
     p.add_argument("--memops", choices=["learned", "rules"], help="write-path decision module (default: REVERIE_MEMOPS or learned)")
     p.add_argument("--cache-dir", dest="cache_dir", type=Path, help="embedding model cache (default: REVERIE_EMBEDDING_CACHE_DIR)")
     p.add_argument("--json", metavar="OUT", help="write the full report (metrics per category, timing, diagnostics) to OUT")

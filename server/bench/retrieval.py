@@ -192,7 +192,7 @@ def merge_reports(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
             merged[key] = first[key]
     if "ingest" in first:
         ing = dict(first["ingest"])
-        for key in ("decisions", "skip_reasons", "evidence_turns"):
+        for key in ("decisions", "skip_reasons", "evidence_turns", "memories_after_ingest", "memories_after_sleep"):
             total: Counter[str] = Counter()
             for p in parts:
                 total.update(p["ingest"].get(key, {}))
@@ -255,15 +255,19 @@ class ReverieSystem:
     slow part); everything else — store, vector index, service — is new for each.
     """
 
-    def __init__(self, settings, embedder, ops, workdir: Path, variants: Sequence[str] = ("hybrid",), sleep: Callable | None = None):
+    def __init__(self, settings, embedder, ops, workdir: Path, variants: Sequence[str] = ("hybrid",), sleep: Callable | None = None,
+                 context: bool = True):
         self.settings, self.embedder, self.ops = settings, embedder, ops
         self.workdir = Path(workdir)
         self.variants = tuple(variants)
         self.sleep = sleep
+        self.context = context
         self.decisions: Counter[str] = Counter()
         self.skip_reasons: Counter[str] = Counter()
         self.lost_turns: list[str] = []  # turns the write path stored nowhere (skip, block)
         self.evidence: Counter[str] = Counter()  # where evidence turns ended up after ingest
+        self.status_after_ingest: Counter[str] = Counter()  # memories by status (active, superseded...) in all stores
+        self.status_after_sleep: Counter[str] = Counter()
         self.store = None
         self._n = 0
 
@@ -286,9 +290,13 @@ class ReverieSystem:
     def ingest(self, session: Session) -> None:
         from server.models import RememberRequest
 
+        # Each turn carries the turn before it in its session as context: an answer is found by its question.
         reqs = [
-            RememberRequest(namespace=self.namespace, content=t.content(), source_ref=t.id, valid_from=session.date)
-            for t in session.turns
+            RememberRequest(
+                namespace=self.namespace, content=t.content(), source_ref=t.id, valid_from=session.date,
+                context=session.turns[j - 1].content() if j and self.context else None,
+            )
+            for j, t in enumerate(session.turns)
         ]
         results = self.service.remember_many(reqs, actor="bench")
         for turn, result in zip(session.turns, results):
@@ -301,8 +309,10 @@ class ReverieSystem:
                 self.skip_reasons[result.reason[:80]] += 1
 
     def finish_ingest(self) -> None:
+        self.status_after_ingest.update(self.store.counts().get(self.namespace, {}))
         if self.sleep is not None:
             self.sleep(self.service, self.namespace)
+            self.status_after_sleep.update(self.store.counts().get(self.namespace, {}))
         self._audit_evidence()
 
     def _audit_evidence(self) -> None:
@@ -377,6 +387,7 @@ def run_reverie(
     depth: int | None = None,
     sleep: bool = False,
     workdir: Path | None = None,
+    context: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Benchmark Reverie on `dataset`; one report per strategy, each with the write-path diagnostics.
@@ -400,15 +411,16 @@ def run_reverie(
         settings = Settings(db=Path(tmp) / "unused.db", **overrides)
         embedder = FastEmbedEmbedder(settings.embedding_model, settings.embedding_cache_dir)
         ops = load_ops(settings)
-        system = ReverieSystem(settings, embedder, ops, Path(tmp), strategies, hook)
+        system = ReverieSystem(settings, embedder, ops, Path(tmp), strategies, hook, context)
         try:
             reports = evaluate(dataset, system, ks=ks, depth=depth, progress=progress)
         finally:
             system.close()
     ingest = {
-        "memops": settings.memops, "sleep": sleep, "decisions": dict(system.decisions.most_common()),
+        "memops": settings.memops, "sleep": sleep, "context": context, "decisions": dict(system.decisions.most_common()),
         "turns_stored_nowhere": len(system.lost_turns), "examples_stored_nowhere": system.lost_turns[:10],
         "skip_reasons": dict(system.skip_reasons.most_common(8)), "evidence_turns": dict(system.evidence.most_common()),
+        "memories_after_ingest": dict(system.status_after_ingest), "memories_after_sleep": dict(system.status_after_sleep),
         "loader_notes": dataset.notes[:50],
     }
     for name, report in reports.items():

@@ -1,0 +1,128 @@
+"""What the write path keeps for recall: facts inside questions, merged turns in provenance, context for terse turns.
+
+Real SQLite file and the real offline embedding model; the rules decision module (deterministic) or a stub.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from server.errors import InvalidInput
+from server.factgate import states_facts
+from server.memops.rules import RulesOps
+from server.memops.schema import OpsDecision
+from server.models import RecallRequest, RememberRequest
+from server.service import MemoryService
+from server.store import open_store
+
+
+@pytest.fixture
+def make_service(settings, embedder):
+    stores = []
+
+    def make(ops=None) -> MemoryService:
+        store = open_store(settings.model_copy(update={"db": settings.db.with_name(f"s{len(stores)}.db")}))
+        stores.append(store)
+        return MemoryService(store, embedder, ops or RulesOps(), settings)
+
+    yield make
+    for store in stores:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I just adopted a dog, what food should I buy?",
+        "Since I'm vegetarian, what should I cook for the party on Saturday?",
+        "Caroline: Thanks! I'm still looking into counseling jobs. Any tips?",
+        "We're thinking about going camping in the mountains next month.",
+    ],
+)
+def test_a_first_person_statement_inside_a_question_states_facts(text):
+    assert states_facts(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["What's the best way to cook salmon?", "Hey, how are you?", "Thanks! That's awesome!", "I'm so happy for you!",
+     "Can you help me plan a trip?", "Do you think I should go?"],
+)
+def test_questions_and_small_talk_state_no_facts(text):
+    assert not states_facts(text)
+
+
+def test_gate_keeps_a_question_that_tells_something_and_drops_a_bare_question(make_service):
+    service = make_service()
+    kept = service.remember(RememberRequest(namespace="t", content="I just adopted a beagle named Rex, what food should I buy?"))
+    dropped = service.remember(RememberRequest(namespace="t", content="What is the capital of Australia?"))
+    assert kept.decision == "add" and dropped.decision == "skip"
+    found = service.recall(RecallRequest(namespace="t", query="what pet do I have?", k=1))
+    assert found.results[0].memory.id == kept.memory_ids[0]
+
+
+def test_a_merged_turn_is_added_to_the_provenance_of_the_memory_it_merged_into(make_service):
+    service = make_service()
+    first = service.remember(RememberRequest(namespace="t", content="Works from Lisbon on Mondays", source_ref="turn-1"))
+    again = service.remember(RememberRequest(namespace="t", content="works from lisbon on mondays", source_ref="turn-7"))
+    assert again.decision == "noop" and again.memory_ids == first.memory_ids
+    assert service.get("t", first.memory_ids[0]).provenance == ["ref:turn-1", "ref:turn-7"]
+
+
+class NoopOps:
+    """Always judges the new statement already known by the nearest memory."""
+
+    def decide(self, text, vector, neighbors, kind_hint=None):
+        if not neighbors:
+            return OpsDecision("add", None, "fact", 1.0, 0.02, 0.9, "stub: first")
+        return OpsDecision("noop", 0, "fact", 1.0, 0.02, 0.9, "stub: known")
+
+
+def test_noop_on_a_memory_that_says_something_else_keeps_the_statement(make_service):
+    service = make_service(NoopOps())
+    service.remember(RememberRequest(namespace="t", content="Maya plays the cello in the school orchestra"))
+    other = service.remember(RememberRequest(namespace="t", content="Maya started violin lessons with a new teacher in March"))
+    same = service.remember(RememberRequest(namespace="t", content="Maya plays cello in the school orchestra"))
+    assert other.decision == "add"
+    assert same.decision == "noop"
+
+
+def test_context_lets_a_terse_answer_be_found_by_the_question_it_answers(make_service):
+    plain, situated = make_service(), make_service()
+    question = "Did you go to the Coldplay concert at Wembley?"
+    for service, context in ((plain, None), (situated, question)):
+        service.remember(RememberRequest(namespace="t", content="The quarterly report is due on Friday"))
+        service.remember(RememberRequest(namespace="t", content="Yes, last Tuesday, it was great.", context=context))
+    query = RecallRequest(namespace="t", query="When did they see Coldplay?", k=2, strategy="vector")
+    score = {name: {h.memory.content: h.scores.vector for h in s.recall(query).results} for name, s in (("plain", plain), ("situated", situated))}
+    answer = "Yes, last Tuesday, it was great."
+    assert score["situated"][answer] > score["plain"][answer] + 0.1
+    assert situated.get("t", situated.recall(query).results[0].memory.id).content == answer
+
+
+def test_an_empty_context_is_refused_and_nothing_is_stored(make_service):
+    service = make_service()
+    with pytest.raises(InvalidInput):
+        service.remember(RememberRequest(namespace="t", content="Likes green tea", context="   "))
+    assert service.store.counts() == {}
+
+
+def test_a_memory_written_next_to_a_strong_match_shares_its_score_within_the_window(make_service):
+    from datetime import datetime, timedelta, timezone
+
+    from server import service as service_module
+    from tests.conftest import AddOps
+
+    service = make_service(AddOps())
+    day = datetime(2025, 5, 1, tzinfo=timezone.utc)
+    texts = [
+        ("Gardening tips for tomatoes in pots", day - timedelta(days=3)),
+        ("Did you go to the Coldplay concert at Wembley?", day),
+        ("Yes, with my sister.", day),
+        ("Yes, I renewed my passport.", day + timedelta(days=2)),
+    ]
+    ids = [service.remember(RememberRequest(namespace="t", content=t, valid_from=at)).memory_ids[0] for t, at in texts]
+    res = service.recall(RecallRequest(namespace="t", query="Coldplay concert at Wembley", k=4, now=day))
+    fused = {h.memory.id: h.scores.fused for h in res.results}
+    assert fused[ids[2]] >= service_module.NEIGHBOR_SHARE * fused[ids[1]] - 1e-6
+    assert fused.get(ids[3], 0.0) < service_module.NEIGHBOR_SHARE * fused[ids[1]] / 2  # two days later: not the same exchange
