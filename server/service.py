@@ -386,7 +386,7 @@ class MemoryService:
             fused = self._spread(req.namespace, fused, rows)
         via_history: set[int] = set()
         if not (req.include_superseded or as_of):
-            fused, via_history = self._lift_history(req.namespace, fused, rows, vsim, kw)
+            fused, via_history = self._lift_history(req.namespace, fused, rows, vsim, kw, lift_archived=not req.include_archived)
         fmax = max(max(fused.values(), default=1.0), 1e-9)
 
         hits: list[RecallHit] = []
@@ -454,18 +454,29 @@ class MemoryService:
                 out[other] = max(out.get(other, 0.0), NEIGHBOR_SHARE * score)
         return dict(sorted(out.items(), key=lambda kv: kv[1], reverse=True))
 
-    def _lift_history(self, namespace: str, fused: dict[int, float], rows: dict, vsim: dict, kw: dict) -> tuple[dict[int, float], set[int]]:
-        """Credit each match on a superseded version to the current version of that memory.
+    def _lift_history(
+        self, namespace: str, fused: dict[int, float], rows: dict, vsim: dict, kw: dict, *, lift_archived: bool = True
+    ) -> tuple[dict[int, float], set[int]]:
+        """Credit each match on a replaced memory to the memory that stands for it now.
 
-        Trigger: a candidate was replaced by an update or a correction. Why: its words may be what the query
-        uses ("where does Alex live" matches the old "Alex lives in Paris"), but the answer is the version that
-        is true now. Outcome: the current version takes the best score of its chain; old versions drop out.
+        Trigger: a candidate was superseded by an update or a correction, or (with `lift_archived`) it is an
+        episode that sleep folded into a semantic memory and archived. Why: its words may be what the query
+        uses ("where does Alex live" matches the old "Alex lives in Paris"; a question matches one turn of a
+        consolidated conversation), but the answer is the memory that holds it now, and a summary's own
+        vector, an average of several episodes, matches any one question less well than the episode did.
+        Outcome: the current memory takes the best score of everything it replaced; replaced ones drop out.
         """
+        folded_into: dict[str, str] = {}
+        if lift_archived:
+            archived = [m.id for m in rows.values() if m is not None and m.status == "archived"]
+            if archived:
+                folded_into = self.store.consolidated_into(namespace, archived)
         lifted: dict[int, float] = {}
         via: set[int] = set()
         for rowid, score in fused.items():
             memory = rows.get(rowid)
             target = rowid
+            current = None
             if memory is not None and memory.status == "superseded":
                 current = memory
                 for _ in range(32):  # chains are short; the bound guards against a corrupt cycle
@@ -475,6 +486,11 @@ class MemoryService:
                     if nxt is None:
                         break
                     current = nxt
+            elif memory is not None and memory.id in folded_into:
+                current = self.store.get(namespace, folded_into[memory.id])
+                if current is None:
+                    continue
+            if current is not None:
                 if current.status != "active":
                     continue
                 target = self.store.rowid_of(namespace, current.id)

@@ -503,6 +503,17 @@ class SQLiteStore:
         """Ids of episodes already folded into a semantic memory (so a rerun never folds them twice)."""
         return {r[0] for r in self.db.execute("SELECT memory_id FROM sleep_consolidated WHERE namespace = ?", (namespace,))}
 
+    def consolidated_into(self, namespace: str, memory_ids: Sequence[str]) -> dict[str, str]:
+        """For episodes among `memory_ids` that sleep folded into a semantic memory: episode id -> semantic id."""
+        if not memory_ids:
+            return {}
+        marks = ",".join("?" for _ in memory_ids)
+        rows = self.db.execute(
+            f"SELECT memory_id, semantic_id FROM sleep_consolidated WHERE namespace = ? AND semantic_id IS NOT NULL AND memory_id IN ({marks})",
+            (namespace, *memory_ids),
+        )
+        return {r[0]: r[1] for r in rows}
+
     def mark_consolidated(self, namespace: str, memory_ids: Sequence[str], semantic_id: str | None, at: datetime) -> None:
         with self.db.write():
             self.db.executemany(

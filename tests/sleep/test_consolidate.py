@@ -53,6 +53,28 @@ def test_archived_episodes_stay_reachable_through_include_archived(svc, clock):
     assert set(tea) <= found and "archived" in next(h.flags for h in everything.results if h.memory.id == tea[0])
 
 
+def test_a_query_that_matched_an_archived_episode_finds_the_semantic_memory_that_holds_it(make_service, clock):
+    # Two related episodes with different details: the summary keeps both sentences, so its own vector (their
+    # mean) and its keyword score match a question about one detail less well than that episode did.
+    svc = make_service(sleep_similarity=0.7)  # the hash embedder puts these two at cosine 0.75
+    tea = [remember(svc, "Ana drinks green tea every morning before work."),
+           remember(svc, "Ana drinks green tea every morning with honey.")]
+    for t in OTHER:
+        remember(svc, t)
+    query = "Ana drinks green tea every morning with honey"
+    before = svc.recall(RecallRequest(namespace="me", query=query, k=3, reinforce=False))
+    assert before.results[0].memory.id == tea[1]
+    clock.advance(hours=1)
+    run_sleep(svc, "me", jobs=["consolidate"])
+    [semantic] = _semantic(svc)
+    assert all(svc.store.get("me", mid).status == "archived" for mid in tea)
+    after = svc.recall(RecallRequest(namespace="me", query=query, k=3, reinforce=False))
+    top = after.results[0]
+    assert top.memory.id == semantic.id
+    assert top.scores.fused >= before.results[0].scores.fused  # it inherits the episode's match
+    assert not {h.memory.id for h in after.results} & set(tea)
+
+
 def test_dry_run_lists_the_changes_and_writes_nothing(svc):
     _seed(svc)
     before = (svc.store.counts(), len(svc.store.audit_entries("me", limit=1000)))
