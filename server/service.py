@@ -346,7 +346,7 @@ class MemoryService:
         return result
 
     # -- recall ----------------------------------------------------------------------------------
-    def recall(self, req: RecallRequest, actor: str = "tool") -> RecallResult:
+    def recall(self, req: RecallRequest, actor: str = "tool", *, log: bool = True) -> RecallResult:
         """Hybrid retrieval: vector KNN and FTS5 BM25 fused by reciprocal rank, then ranked.
 
         Raises:
@@ -420,6 +420,8 @@ class MemoryService:
         for hit in returned:
             if hit.memory.id in conflicted:
                 hit.flags.append("conflict")
+        if not log:  # matching for forget/correct: its query may hold the very text a hard delete removes
+            return RecallResult(recall_id=recall_id, results=returned)
         with self.store.transaction():
             if req.reinforce and returned_ids and not as_of:
                 self.store.reinforce(req.namespace, returned_ids, now, boost=0.05)
@@ -557,7 +559,7 @@ class MemoryService:
     # -- forget, correct, feedback -----------------------------------------------------------------
     def find_matches(self, namespace: str, query: str, limit: int = 10) -> list[Memory]:
         """Memories a query plainly refers to: strong vector match or every keyword present."""
-        res = self.recall(RecallRequest(namespace=namespace, query=query, k=limit, reinforce=False), actor="match")
+        res = self.recall(RecallRequest(namespace=namespace, query=query, k=limit, reinforce=False), actor="match", log=False)
         return [h.memory for h in res.results if h.scores.vector >= 0.6 or h.scores.keyword >= 0.999]
 
     def forget(

@@ -51,6 +51,17 @@ def test_hard_delete_leaves_no_trace_of_the_text_in_the_database(fast_service):
     assert {a.action for a in audit} >= {"hard_delete"}
 
 
+def test_forget_and_correct_by_query_log_no_recall_of_their_own(fast_service):
+    svc = fast_service
+    old = svc.remember(RememberRequest(namespace="u", content="Dana lives in Lisbon")).memory_ids[0]
+    other = svc.remember(RememberRequest(namespace="u", content="Dana's cat is called Miso")).memory_ids[0]
+    new = svc.correct("u", "Dana lives in Porto", query="Dana lives in Lisbon").new.id
+    svc.forget("u", query="Dana's cat is called Miso", confirm=True, reason="asked")
+    assert svc.store.recalls_of("u", old) == [] and svc.store.recalls_of("u", other) == []
+    assert "recall" not in {a.action for a in svc.store.audit_entries("u", limit=50)}
+    assert svc.store.get("u", new).status == "active"
+
+
 @PROPERTY
 @given(mine=st.lists(words, min_size=1, max_size=4), theirs=st.lists(words, min_size=1, max_size=4), query=words)
 def test_no_recall_returns_another_namespaces_memories(fast_service, mine, theirs, query):
