@@ -99,6 +99,25 @@ def check_tags(tags: Sequence[str] | None) -> list[str]:
     return out
 
 
+EMBED_CHUNK = 64  # texts per background embedding call: the first decisions need not wait for the whole batch
+
+
+class _Vectors:
+    """A batch's embeddings, computed chunk by chunk in a background thread; `get` waits for its chunk."""
+
+    def __init__(self, texts: list[str], indices: list[int]):
+        self.texts = texts
+        self.slot = {index: n for n, index in enumerate(indices)}
+        self.futures: list = []
+
+    def start(self, embedder: Embedder, pool) -> None:
+        self.futures = [pool.submit(embedder.embed, self.texts[s : s + EMBED_CHUNK]) for s in range(0, len(self.texts), EMBED_CHUNK)]
+
+    def get(self, index: int) -> np.ndarray:
+        n = self.slot[index]
+        return self.futures[n // EMBED_CHUNK].result()[n % EMBED_CHUNK]
+
+
 @dataclass
 class _Plan:
     """What remember decided, before (or instead of) writing."""
@@ -121,6 +140,7 @@ class MemoryService:
         self.settings = settings
         self.clock = clock or SystemClock()
         self._bound = False
+        self._pool = None  # embeds the rest of a batch while its first statements are decided
         # Called with (memory, decision) after a new memory is committed by remember (add, update, supersede,
         # redact); e.g. the policy engine turns stored constraints into policies.
         self.on_stored: list[Callable[[Memory, str], None]] = []
@@ -146,22 +166,29 @@ class MemoryService:
         return self.remember_many([req], actor=actor)[0]
 
     def remember_many(self, reqs: Sequence[RememberRequest], actor: str = "tool") -> list[RememberResult]:
-        """Batch writes: one embedding pass for all, then each statement's decision in order."""
+        """Batch writes: embeddings computed ahead in the background, then each statement's decision in order."""
         for req in reqs:
             self._validate_remember(req)
         plans = [self._pre_gate(req) for req in reqs]
         pending = [i for i, plan in enumerate(plans) if plan.decision == "decide"]
-        vectors: dict[int, np.ndarray] = {}
+        vectors = _Vectors([plans[i].content for i in pending], pending)
         if pending:
             self._bind()
-            vectors = dict(zip(pending, self.embedder.embed([plans[i].content for i in pending])))
-        results = []
+            vectors.start(self.embedder, self._embed_pool())
+        results: list[RememberResult] = []
         # Decide and apply in order, so a statement sees the ones before it in the same batch.
         for i, (req, plan) in enumerate(zip(reqs, plans)):
             if plan.decision == "decide":
-                plan = self._decide(req, plan.content, vectors[i], plan.redactions)
+                plan = self._decide(req, plan.content, vectors.get(i), plan.redactions)
             results.append(self._apply(req, plan, actor))
         return results
+
+    def _embed_pool(self):
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="reverie-remember")
+        return self._pool
 
     def _validate_remember(self, req: RememberRequest) -> None:
         check_namespace(req.namespace)
@@ -202,10 +229,11 @@ class MemoryService:
             return _Plan("noop", f"exact duplicate of {existing.id}; reinforced it", content, target=existing, redactions=redactions)
         hits = self.store.vector_search(req.namespace, vector, NEIGHBORS, active_only=True)
         rows = self.store.by_rowids(req.namespace, [r for r, _ in hits])
+        vectors = self.store.vectors_by_rowid(req.namespace, [r for r, _ in hits])
         neighbors, memories = [], []
         for rowid, sim in hits:
             memory = rows.get(rowid)
-            vec = self.store.vector_of(req.namespace, memory.id) if memory else None
+            vec = vectors.get(rowid)
             if memory is None or vec is None:
                 continue
             neighbors.append(Neighbor(content=memory.content, kind=memory.kind, vector=vec, similarity=sim))
