@@ -11,6 +11,7 @@ import hashlib
 import math
 import re
 import secrets as _secrets
+import threading
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -140,7 +141,8 @@ class MemoryService:
         self.settings = settings
         self.clock = clock or SystemClock()
         self._bound = False
-        self._pool = None  # embeds the rest of a batch while its first statements are decided
+        self._embed_pool = self._query_pool = None
+        self._pool_lock = threading.Lock()
         # Called with (memory, decision) after a new memory is committed by remember (add, update, supersede,
         # redact); e.g. the policy engine turns stored constraints into policies.
         self.on_stored: list[Callable[[Memory, str], None]] = []
@@ -174,7 +176,7 @@ class MemoryService:
         vectors = _Vectors([plans[i].content for i in pending], pending)
         if pending:
             self._bind()
-            vectors.start(self.embedder, self._embed_pool())
+            vectors.start(self.embedder, self._pool_for("_embed_pool", 1))
         results: list[RememberResult] = []
         # Decide and apply in order, so a statement sees the ones before it in the same batch.
         for i, (req, plan) in enumerate(zip(reqs, plans)):
@@ -183,12 +185,15 @@ class MemoryService:
             results.append(self._apply(req, plan, actor))
         return results
 
-    def _embed_pool(self):
-        if self._pool is None:
-            from concurrent.futures import ThreadPoolExecutor
+    def _pool_for(self, name: str, workers: int):
+        """A lazily started thread pool: `_embed_pool` embeds batches ahead of remember_many, `_query_pool`
+        embeds recall queries (separate, so a query never queues behind a batch)."""
+        with self._pool_lock:
+            if getattr(self, name) is None:
+                from concurrent.futures import ThreadPoolExecutor
 
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="reverie-remember")
-        return self._pool
+                setattr(self, name, ThreadPoolExecutor(workers, thread_name_prefix=f"reverie{name}"))
+            return getattr(self, name)
 
     def _validate_remember(self, req: RememberRequest) -> None:
         check_namespace(req.namespace)
@@ -351,13 +356,18 @@ class MemoryService:
         vector_hits: list[tuple[int, float]] = []
         keyword_hits: list[tuple[int, float]] = []
         qvec = None
+        # The query embedding (ONNX Runtime, no database) runs in a worker thread while this one runs
+        # the keyword search, so a recall costs max(embedding, FTS) + vector scan instead of their sum.
+        embedding = None
         if req.strategy in ("hybrid", "vector"):
-            qvec = self.embedder.embed_query(query)
-            vector_hits = self.store.vector_search(req.namespace, qvec, pool, active_only=active_only)
+            embedding = self._pool_for("_query_pool", 4).submit(self.embedder.embed_query, query)
         if req.strategy in ("hybrid", "keyword"):
             match = fts_query(query)
             if match:
                 keyword_hits = self.store.keyword_search(req.namespace, match, pool)
+        if embedding is not None:
+            qvec = embedding.result()
+            vector_hits = self.store.vector_search(req.namespace, qvec, pool, active_only=active_only)
         fused, vsim, kw = fuse(vector_hits, keyword_hits)
         rows = self.store.by_rowids(req.namespace, list(fused))
         via_history: set[int] = set()
