@@ -161,9 +161,11 @@ class FastEmbedEmbedder:
         # Each ONNX Runtime call runs on one thread; big batches are split across `workers` threads instead.
         # Why: a query is ~10 tokens, too little work to share, and the intra-op pool's spinning threads
         # doubled the CPU of a query embedding and made it ~2x slower in wall time on a busy 2-core machine.
+        from concurrent.futures import ThreadPoolExecutor
+
         self.workers = max(1, threads or os.cpu_count() or 1)
         threads = 1
-        self._pool = None
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="reverie-embed")  # threads start on first use
         self.model_id, local_dir = resolve_model(spec)
         cache_dir.mkdir(parents=True, exist_ok=True)
         if local_dir is None:
@@ -214,7 +216,7 @@ class FastEmbedEmbedder:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         chunks = [[texts[i] for i in order[start : start + BATCH]] for start in range(0, len(texts), BATCH)]
         if len(chunks) > 1 and self.workers > 1:
-            parts = list(self._executor().map(self._run, chunks))
+            parts = list(self._pool.map(self._run, chunks))
         else:
             parts = [self._run(chunk) for chunk in chunks]
         vectors = np.empty((len(texts), self._dim), dtype=np.float32)
@@ -223,13 +225,6 @@ class FastEmbedEmbedder:
 
     def _run(self, chunk: list[str]) -> np.ndarray:
         return np.asarray(list(self._model.embed(chunk, batch_size=len(chunk))), dtype=np.float32)
-
-    def _executor(self):
-        if self._pool is None:
-            from concurrent.futures import ThreadPoolExecutor
-
-            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="reverie-embed")
-        return self._pool
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
