@@ -59,6 +59,7 @@ class AppHolder:
     """Static MCP resources get no request context; they read the lifespan's AppContext from here."""
 
     app: AppContext | None = None
+    background: Background | None = None
 
     def get(self) -> AppContext:
         if self.app is None:
@@ -128,11 +129,11 @@ def warm_up(*loaders) -> None:
 
 
 class WarmUp:
-    """MCP middleware: start loading the models once the client confirms the handshake.
+    """MCP middleware: start the background work (models, sleep) once the handshake is done.
 
-    Why: importing torch and onnxruntime in a background thread during the handshake still competes for the
-    GIL and the CPU, and made `initialize` ~1 s slower on a 2-core machine. Tool calls made before loading
-    ends simply wait for it.
+    Why: importing torch, onnxruntime and APScheduler during the handshake competes for the GIL and the
+    CPU, and made `initialize` ~1 s slower on a 2-core machine. The first message after `initialize`
+    (normally `notifications/initialized`) starts it; tool calls made before loading ends simply wait.
     """
 
     def __init__(self, holder: AppHolder):
@@ -140,9 +141,44 @@ class WarmUp:
 
     async def __call__(self, ctx, call_next):
         result = await call_next(ctx)
-        if ctx.method == "notifications/initialized" and self.holder.app is not None:
-            warm_up(self.holder.app.embedder, self.holder.app.ops)
+        if ctx.method != "initialize" and self.holder.background is not None:
+            self.holder.background.start()
         return result
+
+
+class Background:
+    """The stdio server's background work: model loading, and the sleep scheduler (in its own thread,
+    so importing APScheduler does not hold up the first requests). Started once; stopped by the lifespan."""
+
+    def __init__(self, app: AppContext, sleep: bool):
+        self.app, self.sleep = app, sleep
+        self._lock = threading.Lock()
+        self._started = self._stopped = False
+        self._sleeper = None
+
+    def start(self) -> None:
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+        warm_up(self.app.embedder, self.app.ops)
+        if self.sleep:
+            threading.Thread(target=self._start_sleep, name="reverie-sleep-start", daemon=True).start()
+
+    def _start_sleep(self) -> None:
+        with self._lock:
+            if not self._stopped:
+                try:
+                    self._sleeper = start_sleep(self.app)
+                except Exception:
+                    log.exception("could not start the sleep scheduler")
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            sleeper, self._sleeper = self._sleeper, None
+        if sleeper is not None:
+            sleeper.shutdown()
 
 
 def _capture(fn, *args):
@@ -198,12 +234,11 @@ def create_server(settings: Settings | None = None, *, context: AppContext | Non
             yield context
             return
         app = holder.app = build_context(settings, warm=False)
-        sleeper = start_sleep(app) if settings.sleep_enabled else None
+        background = holder.background = Background(app, sleep=settings.sleep_enabled)
         try:
             yield app
         finally:
-            if sleeper is not None:
-                sleeper.shutdown()
+            background.stop()
             app.store.close()
 
     server = MCPServer(

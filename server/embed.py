@@ -31,6 +31,7 @@ from server.errors import ConfigError
 
 OFFLINE_ALIAS = "offline"
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
+BATCH = 32  # texts per ONNX Runtime call
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "config.json")
 
 
@@ -157,6 +158,14 @@ class FastEmbedEmbedder:
     def __init__(self, spec: str, cache_dir: Path, threads: int | None = None):
         from fastembed import TextEmbedding
 
+        # Each ONNX Runtime call runs on one thread; big batches are split across `workers` threads instead.
+        # Why: a query is ~10 tokens, too little work to share, and the intra-op pool's spinning threads
+        # doubled the CPU of a query embedding and made it ~2x slower in wall time on a busy 2-core machine.
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.workers = max(1, threads or os.cpu_count() or 1)
+        threads = 1
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="reverie-embed")  # threads start on first use
         self.model_id, local_dir = resolve_model(spec)
         cache_dir.mkdir(parents=True, exist_ok=True)
         if local_dir is None:
@@ -169,7 +178,7 @@ class FastEmbedEmbedder:
                 ) from exc
         else:
             self._model = self._load_local(local_dir, cache_dir, threads)
-        self._dim = len(self.embed_query("dimension probe"))
+        self._dim = self._run(["dimension probe"]).shape[1]
 
     def _load_local(self, local_dir: Path, cache_dir: Path, threads: int | None):
         from fastembed import TextEmbedding
@@ -202,8 +211,20 @@ class FastEmbedEmbedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
-        vectors = np.asarray(list(self._model.embed(list(texts), batch_size=64)), dtype=np.float32)
+        texts = list(texts)
+        # Batches of similar length waste less work on padding; the order is restored below.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        chunks = [[texts[i] for i in order[start : start + BATCH]] for start in range(0, len(texts), BATCH)]
+        if len(chunks) > 1 and self.workers > 1:
+            parts = list(self._pool.map(self._run, chunks))
+        else:
+            parts = [self._run(chunk) for chunk in chunks]
+        vectors = np.empty((len(texts), self._dim), dtype=np.float32)
+        vectors[order] = np.concatenate(parts)
         return _normalise(vectors)
+
+    def _run(self, chunk: list[str]) -> np.ndarray:
+        return np.asarray(list(self._model.embed(chunk, batch_size=len(chunk))), dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed([text])[0]

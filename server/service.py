@@ -11,6 +11,7 @@ import hashlib
 import math
 import re
 import secrets as _secrets
+import threading
 import time
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -107,6 +108,25 @@ def check_tags(tags: Sequence[str] | None) -> list[str]:
     return out
 
 
+EMBED_CHUNK = 64  # texts per background embedding call: the first decisions need not wait for the whole batch
+
+
+class _Vectors:
+    """A batch's embeddings, computed chunk by chunk in a background thread; `get` waits for its chunk."""
+
+    def __init__(self, texts: list[str], indices: list[int]):
+        self.texts = texts
+        self.slot = {index: n for n, index in enumerate(indices)}
+        self.futures: list = []
+
+    def start(self, embedder: Embedder, pool) -> None:
+        self.futures = [pool.submit(embedder.embed, self.texts[s : s + EMBED_CHUNK]) for s in range(0, len(self.texts), EMBED_CHUNK)]
+
+    def get(self, index: int) -> np.ndarray:
+        n = self.slot[index]
+        return self.futures[n // EMBED_CHUNK].result()[n % EMBED_CHUNK]
+
+
 @dataclass
 class _Plan:
     """What remember decided, before (or instead of) writing."""
@@ -129,6 +149,8 @@ class MemoryService:
         self.settings = settings
         self.clock = clock or SystemClock()
         self._bound = False
+        self._embed_pool = self._query_pool = None
+        self._pool_lock = threading.Lock()
         # Called with (memory, decision) after a new memory is committed by remember (add, update, supersede,
         # redact); e.g. the policy engine turns stored constraints into policies.
         self.on_stored: list[Callable[[Memory, str], None]] = []
@@ -154,29 +176,29 @@ class MemoryService:
         return self.remember_many([req], actor=actor)[0]
 
     def remember_many(self, reqs: Sequence[RememberRequest], actor: str = "tool") -> list[RememberResult]:
-        """Batch writes: one embedding pass for all, then each statement's decision in order."""
+        """Batch writes: embeddings computed ahead in the background, then each statement's decision in order."""
         for req in reqs:
             self._validate_remember(req)
         plans = [self._pre_gate(req) for req in reqs]
         pending = [i for i, plan in enumerate(plans) if plan.decision == "decide"]
-        vectors: dict[int, np.ndarray] = {}
-        situated: dict[int, np.ndarray] = {}
+        vectors = _Vectors([plans[i].content for i in pending], pending)
         if pending:
             self._bind()
-            vectors = dict(zip(pending, self.embedder.embed([plans[i].content for i in pending])))
-            situated = self._situate(reqs, plans, pending, vectors)
-        results = []
+            vectors.start(self.embedder, self._pool_for("_embed_pool", 1))
+        by_content = {plans[i].content: i for i in pending}
+        results: list[RememberResult] = []
         # Decide and apply in order, so a statement sees the ones before it in the same batch.
         for i, (req, plan) in enumerate(zip(reqs, plans)):
             if plan.decision == "decide":
-                plan = self._decide(req, plan.content, vectors[i], plan.redactions)
-                if i in situated and plan.vector is not None:
-                    plan.vector = situated[i]
+                own = vectors.get(i)
+                plan = self._decide(req, plan.content, own, plan.redactions)
+                if req.context and req.context.strip() and plan.vector is not None:
+                    plan.vector = self._situate(own, req.context, vectors, by_content)
             results.append(self._apply(req, plan, actor))
         return results
 
-    def _situate(self, reqs: Sequence[RememberRequest], plans: list[_Plan], pending: list[int], vectors: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
-        """Index vectors for statements that came with a `context`: their own vector leaned towards the context's.
+    def _situate(self, own: np.ndarray, context: str, vectors: _Vectors, by_content: dict[str, int]) -> np.ndarray:
+        """The index vector of a statement that came with a `context`: its own vector leaned towards the context's.
 
         Why: "Yes, last Tuesday" means nothing alone; next to the turn it answers ("Did you go to the
         concert?") a question about the concert can find it. The decision still uses the statement's own
@@ -184,19 +206,21 @@ class MemoryService:
         reuses its vector, so a conversation costs no extra embedding. The context is not stored, so
         `reembed` (a model change) indexes the statement alone again.
         """
-        wanted = [i for i in pending if reqs[i].context and reqs[i].context.strip()]
-        if not wanted:
-            return {}
-        known = {plans[i].content: vectors[i] for i in pending}
-        texts = list(dict.fromkeys(redact_all(reqs[i].context.strip()) for i in wanted))
-        missing = [t for t in texts if t not in known]
-        if missing:
-            known.update(zip(missing, self.embedder.embed(missing)))
-        out = {}
-        for i in wanted:
-            mixed = vectors[i] + CONTEXT_WEIGHT * known[redact_all(reqs[i].context.strip())]
-            out[i] = (mixed / max(float(np.linalg.norm(mixed)), 1e-9)).astype(np.float32)
-        return out
+        text = redact_all(context.strip())
+        j = by_content.get(text)
+        ctx = vectors.get(j) if j is not None else self.embedder.embed([text])[0]
+        mixed = own + CONTEXT_WEIGHT * ctx
+        return (mixed / max(float(np.linalg.norm(mixed)), 1e-9)).astype(np.float32)
+
+    def _pool_for(self, name: str, workers: int):
+        """A lazily started thread pool: `_embed_pool` embeds batches ahead of remember_many, `_query_pool`
+        embeds recall queries (separate, so a query never queues behind a batch)."""
+        with self._pool_lock:
+            if getattr(self, name) is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                setattr(self, name, ThreadPoolExecutor(workers, thread_name_prefix=f"reverie{name}"))
+            return getattr(self, name)
 
     def _validate_remember(self, req: RememberRequest) -> None:
         check_namespace(req.namespace)
@@ -373,13 +397,18 @@ class MemoryService:
         vector_hits: list[tuple[int, float]] = []
         keyword_hits: list[tuple[int, float]] = []
         qvec = None
+        # The query embedding (ONNX Runtime, no database) runs in a worker thread while this one runs
+        # the keyword search, so a recall costs max(embedding, FTS) + vector scan instead of their sum.
+        embedding = None
         if req.strategy in ("hybrid", "vector"):
-            qvec = self.embedder.embed_query(query)
-            vector_hits = self.store.vector_search(req.namespace, qvec, pool, active_only=active_only)
+            embedding = self._pool_for("_query_pool", 4).submit(self.embedder.embed_query, query)
         if req.strategy in ("hybrid", "keyword"):
             match = fts_query(query)
             if match:
                 keyword_hits = self.store.keyword_search(req.namespace, match, pool)
+        if embedding is not None:
+            qvec = embedding.result()
+            vector_hits = self.store.vector_search(req.namespace, qvec, pool, active_only=active_only)
         fused, vsim, kw = fuse(vector_hits, keyword_hits)
         rows = self.store.by_rowids(req.namespace, list(fused))
         if NEIGHBOR_SHARE and req.strategy == "hybrid":

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -36,10 +36,14 @@ SELECT = "SELECT rowid, " + ", ".join(COLUMNS) + " FROM memories"
 def row_to_memory(row: Sequence[Any]) -> Memory:
     data = {}
     for name, value in zip(COLUMNS, row[1:]):
-        if name in _DATES:
-            value = from_iso(value)
+        if value is None:
+            pass
+        elif name in _DATES:
+            value = datetime.fromisoformat(value)
+            if value.tzinfo is not timezone.utc:  # stored as UTC; anything else gets from_iso's treatment
+                value = from_iso(value.isoformat())
         elif name in _JSON:
-            value = json.loads(value)
+            value = [] if value == "[]" else json.loads(value)  # most tag and provenance lists are empty
         data[name] = value
     # Rows were validated when written; skipping re-validation keeps recall's candidate fetch cheap.
     return Memory.model_construct(**data)
