@@ -90,14 +90,17 @@ def test_noop_on_a_memory_that_says_something_else_keeps_the_statement(make_serv
 def test_context_lets_a_terse_answer_be_found_by_the_question_it_answers(make_service):
     plain, situated = make_service(), make_service()
     question = "Did you go to the Coldplay concert at Wembley?"
-    for service, context in ((plain, None), (situated, question)):
-        service.remember(RememberRequest(namespace="t", content="The quarterly report is due on Friday"))
-        service.remember(RememberRequest(namespace="t", content="Yes, last Tuesday, it was great.", context=context))
-    query = RecallRequest(namespace="t", query="When did they see Coldplay?", k=2, strategy="vector")
-    score = {name: {h.memory.content: h.scores.vector for h in s.recall(query).results} for name, s in (("plain", plain), ("situated", situated))}
+    # Own namespaces: on PostgreSQL the two services share one database.
+    for service, ns, context in ((plain, "plain", None), (situated, "situated", question)):
+        service.remember(RememberRequest(namespace=ns, content="The quarterly report is due on Friday"))
+        service.remember(RememberRequest(namespace=ns, content="Yes, last Tuesday, it was great.", context=context))
+    ask = "When did they see Coldplay?"
+    score = {ns: {h.memory.content: h.scores.vector for h in s.recall(RecallRequest(namespace=ns, query=ask, k=2, strategy="vector")).results}
+             for ns, s in (("plain", plain), ("situated", situated))}
     answer = "Yes, last Tuesday, it was great."
     assert score["situated"][answer] > score["plain"][answer] + 0.1
-    assert situated.get("t", situated.recall(query).results[0].memory.id).content == answer
+    top = situated.recall(RecallRequest(namespace="situated", query=ask, k=2, strategy="vector")).results[0]
+    assert top.memory.content == answer
 
 
 def test_an_empty_context_is_refused_and_nothing_is_stored(make_service):
