@@ -24,7 +24,6 @@ from server.clock import Clock, SystemClock, ensure_utc
 from server.config import NAMESPACE_PATTERN, Settings
 from server.embed import Embedder
 from server.errors import InvalidInput, NotFound
-from server.factgate import states_facts
 from server.governance.secrets import find_secrets, redact
 from server.governance.transient import transient_marker
 from server.memops.schema import MemoryOps, Neighbor, OpsDecision, RankCandidate
@@ -49,7 +48,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_TAGS, MAX_TAG_LEN, MAX_K, MAX_QUERY_CHARS = 32, 64, 100, 2000
 NEIGHBORS = 8
 # A noop keeps only the neighbour's words; below this cosine the two say different things.
-NOOP_MIN_SIMILARITY = 0.9
 # How far a statement's search vector leans towards its context (see `_situate`).
 CONTEXT_WEIGHT = 0.5
 RECENCY_HALF_LIFE_DAYS = 30.0
@@ -278,16 +276,8 @@ class MemoryService:
         if action in ("noop", "update", "supersede") and target is None:
             action = "add"
         reason = decision.reason
-        if action == "noop" and neighbors[decision.target].similarity < NOOP_MIN_SIMILARITY:
-            # Trigger: "already known" for a neighbour that is only related. Why: a noop stores none of the
-            # statement's words, so what only it said could never be recalled. Outcome: keep it as its own memory.
-            action, reason = "add", f"kept: the closest memory says something else (cos {neighbors[decision.target].similarity:.2f})"
         if action == "skip" and transient_marker(content) and req.session_id:
             action = "add"  # kept in the working tier for this session (see _apply)
-        elif action == "skip" and states_facts(content):
-            # Trigger: a question or aside that also states something about the speaker ("I just adopted a dog,
-            # what should I feed her?"). Why: the fact is what later questions need. Outcome: keep the turn.
-            action, reason = "add", "kept: asks or chats, but also states a fact about the speaker"
         elif action == "skip" and decision.confidence < self.settings.skip_confidence:
             # Trigger: the model leans towards "not worth keeping" but is unsure. Why: a stored statement costs
             # little and can decay; a dropped one is gone. Outcome: keep it.

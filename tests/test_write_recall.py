@@ -8,9 +8,8 @@ from __future__ import annotations
 import pytest
 
 from server.errors import InvalidInput
-from server.factgate import states_facts
+from server.memops.factgate import states_facts
 from server.memops.rules import RulesOps
-from server.memops.schema import OpsDecision
 from server.models import RecallRequest, RememberRequest
 from server.service import MemoryService
 from server.store import open_store
@@ -67,24 +66,6 @@ def test_a_merged_turn_is_added_to_the_provenance_of_the_memory_it_merged_into(m
     again = service.remember(RememberRequest(namespace="t", content="works from lisbon on mondays", source_ref="turn-7"))
     assert again.decision == "noop" and again.memory_ids == first.memory_ids
     assert service.get("t", first.memory_ids[0]).provenance == ["ref:turn-1", "ref:turn-7"]
-
-
-class NoopOps:
-    """Always judges the new statement already known by the nearest memory."""
-
-    def decide(self, text, vector, neighbors, kind_hint=None):
-        if not neighbors:
-            return OpsDecision("add", None, "fact", 1.0, 0.02, 0.9, "stub: first")
-        return OpsDecision("noop", 0, "fact", 1.0, 0.02, 0.9, "stub: known")
-
-
-def test_noop_on_a_memory_that_says_something_else_keeps_the_statement(make_service):
-    service = make_service(NoopOps())
-    service.remember(RememberRequest(namespace="t", content="Maya plays the cello in the school orchestra"))
-    other = service.remember(RememberRequest(namespace="t", content="Maya started violin lessons with a new teacher in March"))
-    same = service.remember(RememberRequest(namespace="t", content="Maya plays cello in the school orchestra"))
-    assert other.decision == "add"
-    assert same.decision == "noop"
 
 
 def test_context_lets_a_terse_answer_be_found_by_the_question_it_answers(make_service):

@@ -12,13 +12,13 @@ from typing import Sequence
 import numpy as np
 
 from . import text as T
+from .factgate import states_facts
 from .schema import KINDS, Neighbor, OpsDecision
 
-_SKIP = re.compile(
-    r"(\?\s*$)|^(hi|hello|hey|thanks|thank you|ok|okay|lol|haha|bye|cool|nice)\b|"
-    r"\b(just for now|for now|this session|this conversation|maybe|might|perhaps)\b",
-    re.I,
-)
+# Questions and small talk: skipped unless they also state a fact about the speaker (factgate).
+_ASKS_OR_CHATS = re.compile(r"(\?\s*$)|^(hi|hello|hey|thanks|thank you|ok|okay|lol|haha|bye|cool|nice)\b", re.I)
+# Hedges and transient markers: skipped.
+_HEDGED = re.compile(r"\b(just for now|for now|this session|this conversation|maybe|might|perhaps)\b", re.I)
 _KIND_WORDS = [
     ("constraint", T.CONSTRAINT),
     ("goal", T.GOAL),
@@ -48,7 +48,8 @@ class RulesOps:
     ) -> OpsDecision:
         kind = kind_hint if kind_hint in KINDS else guess_kind(text)
         base = dict(kind=kind, strength=DEFAULT_STRENGTH[kind], decay_rate=DEFAULT_DECAY[kind])
-        if _SKIP.search(text.strip()):
+        stripped = text.strip()
+        if _HEDGED.search(stripped) or (_ASKS_OR_CHATS.search(stripped) and not states_facts(stripped)):
             return OpsDecision(action="skip", target=None, confidence=1.0, reason="rule: question/small talk/hedge/transient", **base)
         if neighbors:
             best = max(range(len(neighbors)), key=lambda i: neighbors[i].similarity)

@@ -1,6 +1,6 @@
 """Does a turn the write gate wants to drop still state something about the speaker?
 
-The gate (learned or rules) drops questions and small talk. But people ask while telling:
+The rules gate drops questions and small talk (the learned model has its own feature for this). But people ask while telling:
 "I just adopted a dog, what food should I buy?" is a question that also says the user has a
 dog, and that fact is what a later "what pet do I have?" needs. This check looks for one
 clause that is a first-person statement with some substance, outside the question part.
