@@ -184,6 +184,11 @@ class MemoryService:
             self._bind()
             vectors.start(self.embedder, self._pool_for("_embed_pool", 1))
         by_content = {plans[i].content: i for i in pending}
+        # Contexts that are not statements of this batch: embedded together, once.
+        outside = list(dict.fromkeys(
+            text for i in pending if reqs[i].context and (text := redact_all(reqs[i].context.strip())) and text not in by_content
+        ))
+        context_vectors = dict(zip(outside, self.embedder.embed(outside))) if outside else {}
         results: list[RememberResult] = []
         # Decide and apply in order, so a statement sees the ones before it in the same batch.
         for i, (req, plan) in enumerate(zip(reqs, plans)):
@@ -191,11 +196,12 @@ class MemoryService:
                 own = vectors.get(i)
                 plan = self._decide(req, plan.content, own, plan.redactions)
                 if req.context and req.context.strip() and plan.vector is not None:
-                    plan.vector = self._situate(own, req.context, vectors, by_content)
+                    plan.vector = self._situate(own, req.context, vectors, by_content, context_vectors)
             results.append(self._apply(req, plan, actor))
         return results
 
-    def _situate(self, own: np.ndarray, context: str, vectors: _Vectors, by_content: dict[str, int]) -> np.ndarray:
+    @staticmethod
+    def _situate(own: np.ndarray, context: str, vectors: _Vectors, by_content: dict[str, int], outside: dict[str, np.ndarray]) -> np.ndarray:
         """The index vector of a statement that came with a `context`: its own vector leaned towards the context's.
 
         Why: "Yes, last Tuesday" means nothing alone; next to the turn it answers ("Did you go to the
@@ -206,7 +212,7 @@ class MemoryService:
         """
         text = redact_all(context.strip())
         j = by_content.get(text)
-        ctx = vectors.get(j) if j is not None else self.embedder.embed([text])[0]
+        ctx = vectors.get(j) if j is not None else outside[text]
         mixed = own + CONTEXT_WEIGHT * ctx
         return (mixed / max(float(np.linalg.norm(mixed)), 1e-9)).astype(np.float32)
 
@@ -492,6 +498,8 @@ class MemoryService:
             archived = [m.id for m in rows.values() if m is not None and m.status == "archived"]
             if archived:
                 folded_into = self.store.consolidated_into(namespace, archived)
+        # One read for all the summaries that stand for matched episodes (several episodes share one).
+        semantic = self.store.get_by_ids(namespace, sorted(set(folded_into.values()))) if folded_into else {}
         lifted: dict[int, float] = {}
         via: set[int] = set()
         for rowid, score in fused.items():
@@ -508,7 +516,7 @@ class MemoryService:
                         break
                     current = nxt
             elif memory is not None and memory.id in folded_into:
-                current = self.store.get(namespace, folded_into[memory.id])
+                current = semantic.get(folded_into[memory.id])
                 if current is None:
                     continue
             if current is not None:

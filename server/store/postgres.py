@@ -118,18 +118,6 @@ class PostgresStore(SQLiteStore):
         self.db.execute("CREATE INDEX memories_vec_hnsw ON memories_vec USING hnsw (embedding vector_cosine_ops)")
         self.db.execute("CREATE INDEX memories_vec_ns ON memories_vec(namespace)")
 
-    def bind_embedding(self, model_id: str, dim: int) -> None:
-        """Record the model and create the vector table at its dimension (first use only)."""
-        with self._bind_lock:
-            self.check_embedding(model_id)
-            if self.embedding_binding():
-                return
-            with self.db.write():
-                if self.db.one("SELECT value FROM meta WHERE key = 'embedding_model'"):
-                    return  # another replica got here first
-                self._create_vector_table(dim)
-                self.db.executemany("INSERT INTO meta(key, value) VALUES (?, ?)", [("embedding_model", model_id), ("embedding_dim", str(dim))])
-
     def rebind_embedding(self, model_id: str, dim: int, vectors: Iterable[tuple[int, str, np.ndarray]]) -> int:
         count = 0
         with self.db.write():

@@ -117,6 +117,13 @@ class SQLiteStore:
                 f"REVERIE_EMBEDDING_MODEL={bound[0]}."
             )
 
+    def _create_vector_table(self, dim: int) -> None:
+        """The backend's vector table at the model's dimension (a PostgreSQL store overrides this)."""
+        self.db.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS memories_vec USING vec0("
+            f"namespace text partition key, embedding float[{int(dim)}] distance_metric=cosine)"
+        )
+
     def bind_embedding(self, model_id: str, dim: int) -> None:
         """Record the model and create the vector table at its dimension (first use only)."""
         with self._bind_lock:
@@ -125,11 +132,8 @@ class SQLiteStore:
                 return
             with self.db.write():
                 if self.db.one("SELECT value FROM meta WHERE key = 'embedding_model'"):
-                    return  # another process got here first
-                self.db.execute(
-                    "CREATE VIRTUAL TABLE IF NOT EXISTS memories_vec USING vec0("
-                    f"namespace text partition key, embedding float[{int(dim)}] distance_metric=cosine)"
-                )
+                    return  # another process (or replica) got here first
+                self._create_vector_table(dim)
                 self.db.executemany(
                     "INSERT INTO meta(key, value) VALUES (?, ?)",
                     [("embedding_model", model_id), ("embedding_dim", str(dim))],
@@ -140,10 +144,7 @@ class SQLiteStore:
         count = 0
         with self.db.write():
             self.db.execute("DROP TABLE IF EXISTS memories_vec")
-            self.db.execute(
-                "CREATE VIRTUAL TABLE memories_vec USING vec0("
-                f"namespace text partition key, embedding float[{int(dim)}] distance_metric=cosine)"
-            )
+            self._create_vector_table(dim)
             for rowid, namespace, vector in vectors:
                 self.db.execute(
                     "INSERT INTO memories_vec(rowid, namespace, embedding) VALUES (?, ?, ?)",
