@@ -125,10 +125,6 @@ def feedback_of(store, namespace: str, memory_ids: list[str]) -> list[dict]:
     return [{"at": r[0], "recall_id": r[1], "memory_id": r[2], "signal": r[3]} for r in rows]
 
 
-def has_table(store, name: str) -> bool:
-    return name in store.tables(name)
-
-
 def tables_like(store, prefix: str) -> list[str]:
     return store.tables(prefix)
 

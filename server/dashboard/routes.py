@@ -287,8 +287,6 @@ class Dashboard:
     async def conflicts(self, request, session: Session, ns: str) -> Response:
         def build() -> str:
             store = self.app.store
-            if not queries.has_table(store, "conflicts"):
-                return views.not_available("Conflicts", "This database has no conflicts table (the sleep jobs that detect them are not installed).")
             rows = store.conflicts(ns, limit=100)
             mems = {m.id: m for m in store.get_many(ns, [i for r in rows for i in (r["a_id"], r["b_id"])])}
 
@@ -330,8 +328,6 @@ class Dashboard:
     async def sleep(self, request, session: Session, ns: str) -> Response:
         def build() -> str:
             store = self.app.store
-            if not queries.has_table(store, "sleep_runs"):
-                return views.not_available("Sleep jobs", "This database has no sleep_runs table (the sleep jobs are not installed).")
             runs = store.sleep_runs(namespace=ns, limit=50)
             cells = [[f"<code>{e(r['id'])}</code>", e(", ".join(r["jobs"])), badge(r["status"]), e(r["trigger"]),
                       when(r["started_at"]), when(r["finished_at"]), f"<code>{e(queries.pretty(_json(r['summary'])))}</code>"]
