@@ -125,15 +125,6 @@ def feedback_of(store, namespace: str, memory_ids: list[str]) -> list[dict]:
     return [{"at": r[0], "recall_id": r[1], "memory_id": r[2], "signal": r[3]} for r in rows]
 
 
-def tables_like(store, prefix: str) -> list[str]:
-    return store.tables(prefix)
-
-
-def table_rows(store, table: str, namespace: str, limit: int = 50) -> tuple[list[str], list[tuple]]:
-    """Columns and newest rows of a table, limited to the namespace when it has a namespace column."""
-    return store.table_rows(table, namespace, limit)
-
-
 def policies(store, namespace: str) -> list[dict]:
     """Each policy's latest version with its proposal count and outcome counts (tables of server/policy, m005)."""
     rows = store.db.execute(

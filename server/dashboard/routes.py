@@ -4,7 +4,6 @@ export, conflicts, policies, sleep-job runs. Server-rendered HTML; every route c
 from __future__ import annotations
 
 import functools
-import importlib.util
 import io
 from pathlib import Path
 
@@ -302,25 +301,17 @@ class Dashboard:
     @page
     async def policies(self, request, session: Session, ns: str) -> Response:
         def build() -> str:
-            store = self.app.store
-            tables = queries.tables_like(store, "polic")
-            if importlib.util.find_spec("server.policy") is None and not tables:
-                return views.not_available("Policies", "The policy module (server/policy) is not part of this build.")
-            if not tables:
-                return views.not_available("Policy records", "The policy module is installed but this database has no policy tables yet.")
-            if {"policy_versions", "policy_outcomes", "policy_proposals"} <= set(tables):
-                rows = queries.policies(store, ns)
-                totals: dict[str, int] = {}
-                for r in rows:
-                    for outcome, n in r["outcomes"].items():
-                        totals[outcome] = totals.get(outcome, 0) + n
-                cells = [[f"<code>{e(r['policy_id'])}</code>", e(r["version"]), badge(r["status"]), e(queries.pretty(r["data"], 200)),
-                          e(r["proposals"]), " ".join(f"{badge(k)} {n}" for k, n in sorted(r["outcomes"].items())) or "—",
-                          _rate(r["outcomes"]), when(r["created_at"])] for r in rows]
-                return (views.cards([("policies", len(rows))] + [(f"outcome: {k}", v) for k, v in sorted(totals.items())])
-                        + table(["policy", "version", "status", "rule", "proposed", "outcomes", "success", "since"], cells,
-                                "No policies in this namespace yet."))
-            return "".join(_generic_table(store, t, ns) for t in tables)
+            rows = queries.policies(self.app.store, ns)
+            totals: dict[str, int] = {}
+            for r in rows:
+                for outcome, n in r["outcomes"].items():
+                    totals[outcome] = totals.get(outcome, 0) + n
+            cells = [[f"<code>{e(r['policy_id'])}</code>", e(r["version"]), badge(r["status"]), e(queries.pretty(r["data"], 200)),
+                      e(r["proposals"]), " ".join(f"{badge(k)} {n}" for k, n in sorted(r["outcomes"].items())) or "—",
+                      _rate(r["outcomes"]), when(r["created_at"])] for r in rows]
+            return (views.cards([("policies", len(rows))] + [(f"outcome: {k}", v) for k, v in sorted(totals.items())])
+                    + table(["policy", "version", "status", "rule", "proposed", "outcomes", "success", "since"], cells,
+                            "No policies in this namespace yet."))
 
         return self._layout("Policies", await self._run(build), session, ns, "policies", request)
 
@@ -358,21 +349,6 @@ def _memory_ref(memory_id: str | None, ns: str) -> str:
     if not memory_id:
         return ""
     return f'<a href="{e(url(f"/dashboard/memories/{memory_id}", ns=ns))}"><code>{e(memory_id)}</code></a>'
-
-
-def _generic_table(store, name: str, ns: str) -> str:
-    columns, rows = queries.table_rows(store, name, ns)
-    stats = ""
-    for column in ("outcome", "decision", "action", "result", "status"):
-        if column in columns:
-            idx = columns.index(column)
-            tally: dict[str, int] = {}
-            for row in rows:
-                tally[str(row[idx])] = tally.get(str(row[idx]), 0) + 1
-            stats = views.cards([(f"{column}: {k}", v) for k, v in sorted(tally.items())])
-            break
-    cells = [[e(queries.pretty(v)) for v in row] for row in rows]
-    return f"<h2>{e(name)}</h2>" + stats + table(columns, cells, f"No rows in {name}.")
 
 
 def build_app(context: AppContext, tokens: TokenStore, *, check_host: bool) -> Starlette:

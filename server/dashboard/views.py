@@ -125,7 +125,3 @@ def memory_rows(items: Sequence[tuple[str, Memory]], namespace: str) -> list[lis
 
 def pretty_json(value) -> str:
     return f"<pre>{e(json.dumps(value, indent=2, ensure_ascii=False, default=str))}</pre>"
-
-
-def not_available(what: str, why: str) -> str:
-    return f'<div class="card unavailable"><b>{e(what)} not available.</b> <span>{e(why)}</span></div>'

@@ -27,7 +27,6 @@ import numpy as np
 from server.clock import to_iso
 from server.errors import InvalidInput
 from server.models import Memory
-from server.search import STOPWORDS
 from server.store.pg_driver import PgDatabase
 from server.store.pg_migrations import TS_CONFIG, migrate, schema_version
 from server.store.sqlite import COLUMNS, SQLiteStore, memory_to_params
@@ -230,15 +229,3 @@ class PostgresStore(SQLiteStore):
             (prefix + "%",),
         )
         return [r[0] for r in rows]
-
-    def table_rows(self, table: str, namespace: str, limit: int = 50) -> tuple[list[str], list[tuple]]:
-        if table not in self.tables():
-            raise InvalidInput(f"No table {table!r}.")
-        columns = [r[0] for r in self.db.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? "
-            "AND is_generated = 'NEVER' ORDER BY ordinal_position", (table,))]
-        where, params = ("WHERE namespace = ? OR namespace IS NULL", (namespace,)) if "namespace" in columns else ("", ())
-        # Newest first: ctid order is insertion order for these append-mostly tables (no rowid on every table here).
-        select = ", ".join(f'"{c}"' for c in columns)
-        rows = self.db.execute(f'SELECT {select} FROM "{table}" {where} ORDER BY ctid DESC LIMIT ?', (*params, limit))
-        return columns, [tuple(r) for r in rows]

@@ -450,13 +450,6 @@ class SQLiteStore:
         rows = self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ? ORDER BY name", (prefix + "%",))
         return [r[0] for r in rows]
 
-    def table_rows(self, table: str, namespace: str, limit: int = 50) -> tuple[list[str], list[tuple]]:
-        """Columns and newest rows of a table (the dashboard's generic view), limited to the namespace if it has one."""
-        columns = [r[1] for r in self.db.execute(f'PRAGMA table_info("{table}")')]
-        where, params = ("WHERE namespace = ? OR namespace IS NULL", (namespace,)) if "namespace" in columns else ("", ())
-        rows = self.db.execute(f'SELECT * FROM "{table}" {where} ORDER BY rowid DESC LIMIT ?', (*params, limit))
-        return columns, [tuple(r) for r in rows]
-
     # -- sleep (server/sleep/): runs, job state, consolidation keys, decay, conflicts ----------------
     def iter_memories(
         self, namespace: str, *, statuses: Sequence[str] = ("active",), tiers: Sequence[str] | None = None,
