@@ -57,10 +57,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         overrides = {k: v for k, v in (("http_host", args.host), ("http_port", args.port)) if v is not None}
         return serve(settings.model_copy(update=overrides))
+    # Answer the opening request (`initialize` or `server/discover`) before the SDK loads (server/faststart.py); a person at a terminal gets the SDK's own reader.
+    from server import faststart
+
+    piped = sys.stdin is not None and not sys.stdin.isatty()
+    early = faststart.answer_opening() if piped else faststart.EarlyStart(line=b"")
+    import anyio
+
     from server.app import create_server
 
-    server = create_server(settings)
-    server.run("stdio")
+    anyio.run(faststart.run_stdio, create_server(settings), early)
     return 0
 
 
@@ -210,6 +216,24 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--embedding-model", dest="embedding_model", help="fastembed model name, local model dir, or 'offline'")
 
 
+SERVE_HELP = "Run the MCP server on stdio (what Claude Desktop, Claude Code and Cursor start), or over HTTP."
+
+
+def _serve_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--http", action="store_true", help="serve MCP over streamable HTTP (bearer tokens: `reverie token`)")
+    p.add_argument("--host", help="address to bind with --http (default: REVERIE_HTTP_HOST or 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port to listen on with --http (default: REVERIE_HTTP_PORT or 8765)")
+
+
+def serve_parser() -> argparse.ArgumentParser:
+    """`reverie serve` alone: parsing it does not import every command module (clients time the start)."""
+    p = argparse.ArgumentParser(prog="reverie serve", description=SERVE_HELP)
+    _common(p)
+    _serve_args(p)
+    p.set_defaults(func=cmd_serve, command="serve")
+    return p
+
+
 # Modules with an `add_commands(sub, add)` callback; `add(name, fn, help)` registers one command.
 COMMAND_MODULES: list[str] = ["server.store.cli", "server.bench.cli", "server.http.cli", "server.sleep.cli", "server.ecosystem.cli", "server.policy.cli", "server.memops.cli"]
 
@@ -225,10 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=fn)
         return p
 
-    p = add("serve", cmd_serve, "Run the MCP server on stdio (what Claude Desktop, Claude Code and Cursor start), or over HTTP.")
-    p.add_argument("--http", action="store_true", help="serve MCP over streamable HTTP (bearer tokens: `reverie token`)")
-    p.add_argument("--host", help="address to bind with --http (default: REVERIE_HTTP_HOST or 127.0.0.1)")
-    p.add_argument("--port", type=int, help="port to listen on with --http (default: REVERIE_HTTP_PORT or 8765)")
+    _serve_args(add("serve", cmd_serve, SERVE_HELP))
 
     p = add("remember", cmd_remember, "Store a statement through the write policy.")
     p.add_argument("content", help="the statement")
@@ -286,8 +307,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = serve_parser().parse_args(argv[1:]) if argv[:1] == ["serve"] else build_parser().parse_args(argv)
     try:
         return args.func(args)
     except ReverieError as exc:
