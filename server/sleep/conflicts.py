@@ -9,8 +9,11 @@ Signals, for each memory new since the last pass against its nearest active neig
 
 Decisive evidence (then the older memory is superseded by the newer, history kept):
 - the newer one is an explicit correction (made by `correct`), or
-- it is clearly newer (by sleep_conflict_recency_days) and its source is trusted at
-  least as much (explicit > imported > inferred > consolidated).
+- it is clearly newer (by sleep_conflict_recency_days), its source is trusted at
+  least as much (explicit > imported > inferred > consolidated), and neither is an
+  event or an outcome: a state (where someone lives, what they prefer) is replaced
+  by a later one, but a later event does not make an earlier one false (a second
+  trip, a second test result), so for those recency alone settles nothing.
 Anything else is flagged: `memory://{namespace}/conflicts` lists it and recall marks
 both memories with the "conflict" flag until one of them changes.
 """
@@ -44,6 +47,8 @@ def decisive(ctx: JobContext, a: Memory, b: Memory) -> tuple[Memory, Memory, str
     newer, older = (a, b) if _when(a) >= _when(b) else (b, a)
     if is_correction(ctx, newer):
         return newer, older, f"{newer.id} is an explicit correction"
+    if {a.kind, b.kind} & TIME_BASED:
+        return None
     gap = _when(newer) - _when(older)
     if gap >= timedelta(days=ctx.settings.sleep_conflict_recency_days) and TRUST.get(newer.source, 0) >= TRUST.get(older.source, 0):
         return newer, older, f"{newer.id} is {gap.days} day(s) newer and its source ({newer.source}) is trusted at least as much as {older.source}"
@@ -131,7 +136,8 @@ def _settle(ctx: JobContext, a: Memory, b: Memory, signal: str, why: str, counts
     store, ns, now = ctx.store, ctx.namespace, ctx.now
     verdict = decisive(ctx, a, b)
     if verdict is None:
-        reason = f"{why}; not decisive (neither an explicit correction nor clearly newer from a source trusted as much)"
+        reason = (f"{why}; not decisive (no explicit correction, and recency does not settle it: not clearly newer "
+                  f"from a source trusted as much, or an event or outcome, which later ones do not make false)")
         ctx.record("conflict", a.id, reason, other=b.id, signal=signal)
         if not ctx.dry_run:
             with store.transaction():
