@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from server.clock import SystemClock
 from server.errors import ReverieError
@@ -84,7 +85,7 @@ def run_in_process(service, registry: JobRegistry, namespace: str | None, names:
 
     settings = service.settings
     if service.store.backend == "sqlite":
-        settings = settings.model_copy(update={"db": service.store.path})
+        settings = settings.model_copy(update={"db": Path(service.store.path)})
     jobs = [(j.name, _path_of(j.fn), j.description, j.scope) for j in registry.jobs()]
     mp = multiprocessing.get_context("spawn")  # never fork a process with threads (anyio workers, ONNX, APScheduler)
     ours, theirs = mp.Pipe()
@@ -128,20 +129,19 @@ def run_in_process(service, registry: JobRegistry, namespace: str | None, names:
 
 
 def _adopt_promoted_model(service, summary) -> None:
-    """The child promoted refined memory-ops weights: this process switches to them too."""
-    for job in summary.jobs:
-        for change in job.changes:
-            if change.action == "promote_model" and change.detail.get("candidate"):
-                from server.memops import load_ops
+    """The child promoted refined memory-ops weights: this process switches to them too (built from settings and
+    the database, which now points at them, as at start-up)."""
+    if any(c.action == "promote_model" for job in summary.jobs for c in job.changes):
+        from server.app import LazyOps
 
-                service.ops = load_ops(change.detail["candidate"])
+        service.ops = LazyOps(service.settings, service.store).start()
 
 
 def _child(conn, settings, jobs, namespace, names, dry_run, trigger, lease_ttl_s) -> None:
     os.dup2(2, 1)  # stdout may be the parent's MCP stdio channel: nothing printed here may reach it
     try:
         os.nice(NICENESS)
-    except OSError:
+    except (OSError, AttributeError):  # not permitted, or not on this platform
         pass
     from server.app import build_context
     from server.sleep.runner import SleepRunner
@@ -165,11 +165,12 @@ def _child(conn, settings, jobs, namespace, names, dry_run, trigger, lease_ttl_s
             stop.set()
 
     threading.Thread(target=listen, name="reverie-sleep-parent", daemon=True).start()
-    registry = JobRegistry()
-    for name, path, description, scope in jobs:
-        registry.register(name, _load(path), description, scope=scope)
-    app = build_context(settings, warm=False)
+    app = None
     try:
+        registry = JobRegistry()
+        for name, path, description, scope in jobs:
+            registry.register(name, _load(path), description, scope=scope)
+        app = build_context(settings, warm=False)
         runner = SleepRunner(app.service, registry=registry, lease_ttl_s=lease_ttl_s, stop=stop)
         summary = runner.run(namespace, names, dry_run=dry_run, trigger=trigger,
                              progress=lambda done, total, message: send("progress", done, total, message),
@@ -178,5 +179,6 @@ def _child(conn, settings, jobs, namespace, names, dry_run, trigger, lease_ttl_s
     except Exception as exc:  # re-raised in the parent: Reverie errors as themselves, anything else as a RuntimeError
         send("error", exc if isinstance(exc, ReverieError) else RuntimeError(f"{type(exc).__name__}: {exc}"))
     finally:
-        app.store.close()
+        if app is not None:
+            app.store.close()
         conn.close()
