@@ -5,8 +5,8 @@
 Setup (not measured): n episodes in clusters of 1-6 statements about the same
 person and thing (paraphrases, and variants with another detail), embedded with
 the real offline model and inserted through the store. Measured: the
-`consolidate` job run the way the server runs it (SleepRunner on its own
-connection, in a worker thread), while an MCP client (in memory, the real
+`consolidate` job run the way the server runs it (`SleepRunner(isolated=True)`:
+a child process with its own connection; its start-up is included), while an MCP client (in memory, the real
 server) calls recall and remember back to back, as an assistant would; and the
 same calls with no job running, for comparison.
 """
@@ -125,7 +125,7 @@ def main() -> int:
 
         def run() -> None:
             t0 = time.perf_counter()
-            result["summary"] = SleepRunner(app.service, own_connection=True).run("bench", ["consolidate"], trigger="bench")
+            result["summary"] = SleepRunner(app.service, isolated=True).run("bench", ["consolidate"], trigger="bench")
             result["seconds"] = time.perf_counter() - t0
             stop.set()
 

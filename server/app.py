@@ -213,7 +213,8 @@ def build_context(
 
 
 def start_sleep(app: AppContext):
-    """Schedule the sleep jobs (server/sleep/) in background threads; overdue work catches up shortly after start."""
+    """Schedule the sleep jobs (server/sleep/): fired from background threads, run in a child process; overdue work
+    catches up shortly after start."""
     from server.sleep.scheduler import SleepScheduler
 
     sleeper = SleepScheduler(app.service)

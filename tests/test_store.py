@@ -73,6 +73,26 @@ def test_vector_index_follows_writes_from_another_connection(store):
     assert len(store.vector_search("a", emb.embed_query("tea"), 10, False)) == 3
 
 
+def test_vector_index_reads_only_logged_status_changes_and_refreshes_all_when_the_log_moved_past_it(store):
+    emb = HashEmbedder()
+    ids = [make(store, "a", f"memory {i} about tea", emb).id for i in range(4)]
+    query = emb.embed_query("tea")
+    assert len(store.vector_search("a", query, 10, True)) == 4
+    other = SQLiteStore(store.path, driver=store.driver)
+    other.update_fields("a", ids[0], status="archived")
+    assert other.db.one("SELECT COUNT(*) FROM memories_status_log")[0] == 1
+    assert len(store.vector_search("a", query, 10, True)) == 3
+    # The log keeps a bounded tail: entries this index has not read yet are gone, so it must refresh in full.
+    other.update_fields("a", ids[1], status="archived")
+    with other.db.write():
+        other.db.execute("DELETE FROM memories_status_log")
+    other.update_fields("a", ids[2], status="archived")
+    other.update_fields("a", ids[0], status="active")
+    active = {store.by_rowids("a", [r])[r].id for r, _ in store.vector_search("a", query, 10, True)}
+    assert active == {ids[0], ids[3]}
+    other.close()
+
+
 def test_another_model_is_a_clear_error(store):
     with pytest.raises(EmbeddingMismatch, match="reembed"):
         store.check_embedding("sentence-transformers/other")

@@ -37,7 +37,7 @@ async def sleep(
             warnings.simplefilter("ignore")
             _from_loop(ctx.info, message)
 
-    runner = SleepRunner(app.service, own_connection=True)
+    runner = SleepRunner(app.service, isolated=True)
     summary: RunSummary = await run(runner.run, ns, [job] if job else None, dry_run=dry_run, trigger="tool", progress=progress, log_fn=say)
     if summary.changes and not dry_run:
         await notify_changed(ctx, ns)

@@ -35,7 +35,7 @@ class JobStopped(Exception):
 
 @dataclass
 class JobContext:
-    service: Any  # server.service.MemoryService (the job's own connection when run in the background)
+    service: Any  # server.service.MemoryService (on the job's own connection, in a child process, when run in the background)
     namespace: str
     now: datetime
     dry_run: bool = False

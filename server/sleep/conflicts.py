@@ -9,8 +9,12 @@ Signals, for each memory new since the last pass against its nearest active neig
 
 Decisive evidence (then the older memory is superseded by the newer, history kept):
 - the newer one is an explicit correction (made by `correct`), or
-- it is clearly newer (by sleep_conflict_recency_days) and its source is trusted at
-  least as much (explicit > imported > inferred > consolidated).
+- it is clearly newer (by sleep_conflict_recency_days), its source is trusted at
+  least as much (explicit > imported > inferred > consolidated), and neither is an
+  event or an outcome: a state (where someone lives, what they prefer) is replaced
+  by a later one, but a later event does not make an earlier one false (a second
+  trip, a second test result), so for those recency alone settles nothing. Nor
+  does it when the model says the older memory replaces the newer one.
 Anything else is flagged: `memory://{namespace}/conflicts` lists it and recall marks
 both memories with the "conflict" flag until one of them changes.
 """
@@ -39,11 +43,18 @@ def is_correction(ctx: JobContext, m: Memory) -> bool:
     return any(e.action == "correct" for e in ctx.store.audit_entries(ctx.namespace, memory_ids=[m.id], limit=20))
 
 
-def decisive(ctx: JobContext, a: Memory, b: Memory) -> tuple[Memory, Memory, str] | None:
-    """(winner, loser, why) when the evidence settles the conflict; None when a person should look."""
+def decisive(ctx: JobContext, a: Memory, b: Memory, *, replaces: Memory | None = None) -> tuple[Memory, Memory, str] | None:
+    """(winner, loser, why) when the evidence settles the conflict; None when a person should look.
+
+    `replaces`: the side the signal says replaces the other (the model's "supersede" has a direction; a
+    mismatch has none). Recency backs a replacement only in time order: if the older one is said to replace
+    the newer, the two signals disagree, and only an explicit correction decides.
+    """
     newer, older = (a, b) if _when(a) >= _when(b) else (b, a)
     if is_correction(ctx, newer):
         return newer, older, f"{newer.id} is an explicit correction"
+    if {a.kind, b.kind} & TIME_BASED or replaces is older:
+        return None
     gap = _when(newer) - _when(older)
     if gap >= timedelta(days=ctx.settings.sleep_conflict_recency_days) and TRUST.get(newer.source, 0) >= TRUST.get(older.source, 0):
         return newer, older, f"{newer.id} is {gap.days} day(s) newer and its source ({newer.source}) is trusted at least as much as {older.source}"
@@ -72,6 +83,7 @@ def conflicts(ctx: JobContext) -> dict:
     vectors = store.vectors_by_rowid(ns, [r for r, _ in rows])
     seen: set[frozenset[str]] = set()
     handled: set[str] = set()  # superseded during this pass
+    backward: list[tuple[Memory, Memory, str]] = []
     for n, (rowid, memory) in enumerate(rows):
         if n % 50 == 0:
             ctx.check()
@@ -89,10 +101,20 @@ def conflicts(ctx: JobContext) -> dict:
             key = frozenset((memory.id, other.id))
             if key in seen:
                 continue
+            if signal == "model" and _when(memory) < _when(other):
+                # The model says the older one replaces the newer: wait for the newer one's own turn, which
+                # may say it the right way round; if not, the pair is flagged below.
+                backward.append((memory, other, why))
+                continue
             seen.add(key)
             outcome = _settle(ctx, memory, other, signal, why, counts)
             if outcome:
                 handled.add(outcome)
+    for memory, other, why in backward:
+        key = frozenset((memory.id, other.id))
+        if key not in seen and not {memory.id, other.id} & handled:
+            seen.add(key)
+            _settle(ctx, memory, other, "model", why, counts)
     if not ctx.dry_run and rows:
         store.set_sleep_state(ns, "conflicts", "watermark", str(max(r for r, _ in rows)))
     ctx.progress(len(rows), len(rows), f"conflicts {ns}")
@@ -129,9 +151,10 @@ def _signals(ctx: JobContext, memory: Memory, vec, near: list[tuple[Memory, floa
 def _settle(ctx: JobContext, a: Memory, b: Memory, signal: str, why: str, counts: dict) -> str | None:
     """Resolve or flag one conflicting pair; returns the id superseded, if any."""
     store, ns, now = ctx.store, ctx.namespace, ctx.now
-    verdict = decisive(ctx, a, b)
+    verdict = decisive(ctx, a, b, replaces=a if signal == "model" else None)
     if verdict is None:
-        reason = f"{why}; not decisive (neither an explicit correction nor clearly newer from a source trusted as much)"
+        reason = (f"{why}; not decisive (no explicit correction, and recency does not settle it: not clearly newer "
+                  f"from a source trusted as much, or an event or outcome, which later ones do not make false)")
         ctx.record("conflict", a.id, reason, other=b.id, signal=signal)
         if not ctx.dry_run:
             with store.transaction():

@@ -7,9 +7,10 @@ over each namespace (global jobs once), records every change in the audit log
 (the jobs do, with reasons) and each job's last-run time, and stores a summary
 of the run. A dry run takes no lease and writes nothing at all.
 
-In the server the runner works on a connection of its own (`own_connection`), in
-a worker thread: tool calls share no Python lock with it, only SQLite's short
-write transactions.
+In the server (`isolated=True`) the run goes to a child process (worker.py), so
+tool calls share neither the GIL nor a connection with it, only SQLite's short
+write transactions; a run that cannot be rebuilt there (tests with a
+controllable clock or test doubles) runs here, on a connection of its own.
 """
 
 from __future__ import annotations
@@ -100,11 +101,11 @@ class RunSummary(BaseModel):
 
 
 class SleepRunner:
-    def __init__(self, service: MemoryService, *, registry: JobRegistry | None = None, own_connection: bool = False,
+    def __init__(self, service: MemoryService, *, registry: JobRegistry | None = None, isolated: bool = False,
                  lease_ttl_s: float | None = None, stop: threading.Event | None = None):
         self.service = service
         self.registry = registry or default_registry()
-        self.own_connection = own_connection
+        self.isolated = isolated
         self.lease_ttl_s = lease_ttl_s or service.settings.sleep_lease_ttl_s
         self.stop = stop or threading.Event()
 
@@ -121,16 +122,25 @@ class SleepRunner:
             raise InvalidInput(f"Unknown sleep job {', '.join(map(repr, unknown))}; jobs are {', '.join(self.registry.names())}.")
         if namespace is not None:
             check_namespace(namespace)
+        progress, log_fn = progress or (lambda *a: None), log_fn or (lambda m: None)
+        if self.isolated:
+            from server.sleep import worker
+
+            why = worker.why_not(self.service, self.registry)
+            if why is None:
+                return worker.run_in_process(self.service, self.registry, namespace, names, dry_run=dry_run, trigger=trigger,
+                                             lease_ttl_s=self.lease_ttl_s, stop=self.stop, progress=progress, log_fn=log_fn)
+            log.debug("sleep run stays in this process: %s", why)
         service = self._job_service()
         try:
-            return self._run(service, namespace, names, dry_run, trigger, progress or (lambda *a: None), log_fn or (lambda m: None))
+            return self._run(service, namespace, names, dry_run, trigger, progress, log_fn)
         finally:
             if service is not self.service:
                 service.store.close()
 
     def _job_service(self) -> MemoryService:
         parent = self.service
-        if not self.own_connection or parent.store.path == ":memory:":
+        if not self.isolated or parent.store.path == ":memory:":
             return parent
         from server.store import open_store
 
@@ -163,6 +173,8 @@ class SleepRunner:
                 for name in names:
                     job = self.registry.get(name)
                     for ns in (namespaces if job.scope == "namespace" else [GLOBAL]):
+                        if self.stop.is_set():
+                            raise JobStopped("stop requested")
                         result = self._one(service, job, ns, namespaces, dry_run, lease, progress, log_fn)
                         summary.jobs.append(result)
                         if result.status == "stopped":

@@ -1,7 +1,7 @@
 """APScheduler wiring: sleep runs on a schedule inside the server process, and catches up after a gap.
 
-A background scheduler (its own threads, never the event loop) fires the run on
-an interval (REVERIE_SLEEP_INTERVAL_MINUTES, default 6 h) or a crontab line
+A background scheduler (its own threads, never the event loop) fires the run,
+which works in a child process (worker.py), on an interval (REVERIE_SLEEP_INTERVAL_MINUTES, default 6 h) or a crontab line
 (REVERIE_SLEEP_CRON). coalesce=True and max_instances=1: missed fires collapse
 into one run and runs never overlap in a process; the lease keeps them to one
 process per database. Last-run times live in the database, so a server that only
@@ -52,7 +52,7 @@ class SleepScheduler:
         self.service = service
         self.settings = service.settings
         self.stop = threading.Event()
-        self.runner = runner or SleepRunner(service, own_connection=True, stop=self.stop)
+        self.runner = runner or SleepRunner(service, isolated=True, stop=self.stop)
         self.runner.stop = self.stop
         self.scheduler = BackgroundScheduler(
             timezone="UTC",

@@ -246,7 +246,27 @@ def m005_policies(db: Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [m001_core, m002_tokens_and_leases, m003_sleep, m004_working_memory, m005_policies]
+STATUS_LOG_KEEP = 65536
+
+
+def m006_status_log(db: Database) -> None:
+    """Which memories changed status, in commit order, so another process's vector index refreshes only those
+    (vector_index.py) instead of re-reading every status after each foreign write. The trigger keeps the last
+    STATUS_LOG_KEEP entries; an index that fell further behind refreshes in full."""
+    db.executescript(
+        f"""
+        CREATE TABLE memories_status_log(seq INTEGER PRIMARY KEY AUTOINCREMENT, memory_rowid INTEGER NOT NULL);
+        CREATE TRIGGER memories_status_logged AFTER UPDATE OF status ON memories WHEN old.status IS NOT new.status BEGIN
+            INSERT INTO memories_status_log(memory_rowid) VALUES (new.rowid);
+            DELETE FROM memories_status_log WHERE seq <= (SELECT MAX(seq) FROM memories_status_log) - {STATUS_LOG_KEEP};
+        END;
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [
+    m001_core, m002_tokens_and_leases, m003_sleep, m004_working_memory, m005_policies, m006_status_log,
+]
 
 
 def schema_version(db: Database) -> int:

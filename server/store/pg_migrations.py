@@ -233,7 +233,12 @@ def m005_policies(db) -> None:
     )
 
 
-MIGRATIONS: list[Callable] = [m001_core, m002_tokens_and_leases, m003_sleep, m004_working_memory, m005_policies]
+def m006_status_log(db) -> None:
+    """SQLite's status log feeds each process's in-memory vector index; PostgreSQL searches its vectors in the
+    database (pgvector), so there is nothing to keep in step. The step keeps both backends' numbering alike."""
+
+
+MIGRATIONS: list[Callable] = [m001_core, m002_tokens_and_leases, m003_sleep, m004_working_memory, m005_policies, m006_status_log]
 
 
 def schema_version(db) -> int:

@@ -472,20 +472,17 @@ class SQLiteStore:
             last = rows[-1][0]
 
     def vectors_by_rowid(self, namespace: str, rowids: Sequence[int], batch: int = 500) -> dict[int, np.ndarray]:
+        """One point lookup per rowid: vec0 answers `rowid = ?` from its index but scans the table for `rowid IN (...)`
+        (10k vectors: ~0.5 s this way, ~2 s in IN-lists of 500)."""
         out: dict[int, np.ndarray] = {}
+        if not self.embedding_binding():
+            return out
         for i in range(0, len(rowids), batch):
-            chunk = list(rowids[i : i + batch])
-            marks = ",".join("?" for _ in chunk)
-            try:
-                rows = self.db.execute(
-                    f"SELECT rowid, embedding FROM memories_vec WHERE namespace = ? AND rowid IN ({marks})", (namespace, *chunk)
-                )
-            except Exception as exc:
-                if "no such table" in str(exc):
-                    return out
-                raise
-            for rowid, blob in rows:
-                out[rowid] = np.frombuffer(blob, dtype=np.float32).copy()
+            with self.db.read():  # a batch per short read, as iter_memories does
+                for rowid in rowids[i : i + batch]:
+                    row = self.db.one("SELECT embedding FROM memories_vec WHERE rowid = ? AND namespace = ?", (rowid, namespace))
+                    if row is not None:
+                        out[rowid] = np.frombuffer(row[0], dtype=np.float32).copy()
         return out
 
     def get_by_ids(self, namespace: str, ids: Sequence[str]) -> dict[str, Memory]:

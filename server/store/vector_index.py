@@ -12,7 +12,15 @@ changes a memory's status bumps `meta.vec_gen` (and `meta.vec_purge` for hard
 deletes). Before a search the index compares them with what it has seen: its
 own writes are already applied; anything else triggers an incremental load
 (rowids only grow, since memory rows are never deleted) and a refresh of the
-active mask, and a foreign purge drops the copy so deleted vectors leave memory.
+active flags of the memories in `memories_status_log` since the last look, and
+a foreign purge drops the copy so deleted vectors leave memory.
+
+Why incremental, both ways: a sleep job in another process commits every few
+milliseconds, and each commit makes the next search here catch up. vec0 has no
+range index on rowid, so "vectors after rowid N" scans the whole table (~60 ms of
+CPU at 10k vectors) and re-reading every status is O(namespace); the new rowids
+come from the memories table's primary key instead, each vector by a point
+lookup, and only logged statuses are re-read.
 """
 
 from __future__ import annotations
@@ -21,6 +29,9 @@ import threading
 from dataclasses import dataclass, field
 
 import numpy as np
+
+# Up to this many new vectors (or a quarter of the partition) are fetched one by one; more, by one scan.
+POINT_LOOKUPS = 256
 
 
 @dataclass
@@ -61,6 +72,7 @@ class VectorIndex:
         self._lock = threading.RLock()
         self._seen_gen: int | None = None
         self._seen_purge: int | None = None
+        self._seen_log: int | None = None  # memories_status_log.seq applied up to (with _seen_gen)
 
     # -- keeping step with the file ------------------------------------------------------
     def _generations(self) -> tuple[int, int]:
@@ -80,16 +92,21 @@ class VectorIndex:
                 (str(purge_gen + 1),),
             )
         with self._lock:
-            # Only if we were in step before our own change are we in step after it.
+            # Only if we were in step before our own change are we in step after it (and our own status
+            # changes, logged by the trigger before this call, are already applied).
             if self._seen_gen == gen:
                 self._seen_gen = gen + 1
+                self._seen_log = self._log_end()
             if purge and self._seen_purge == purge_gen:
                 self._seen_purge = purge_gen + 1
 
     def reset(self) -> None:
         with self._lock:
             self._parts.clear()
-            self._seen_gen = self._seen_purge = None
+            self._seen_gen = self._seen_purge = self._seen_log = None
+
+    def _log_end(self) -> int:
+        return self.db.one("SELECT COALESCE(MAX(seq), 0) FROM memories_status_log")[0]
 
     def _sync(self) -> None:
         gen, purge = self._generations()
@@ -97,22 +114,64 @@ class VectorIndex:
             self._parts.clear()
             self._seen_purge = purge
         if gen != self._seen_gen:
+            log_end = self._log_end()
+            changed = self._status_changes(log_end)
             for namespace, part in self._parts.items():
                 self._load(namespace, part)
-                self._refresh_active(namespace, part)
-            self._seen_gen = gen
+                if changed is None:
+                    self._refresh_active(namespace, part)
+                else:
+                    for rowid, active in changed.get(namespace, ()):
+                        i = part.position.get(rowid)
+                        if i is not None:
+                            part.active[i] = active
+            self._seen_gen, self._seen_log = gen, log_end
+
+    def _status_changes(self, log_end: int) -> dict[str, list[tuple[int, bool]]] | None:
+        """Current active flags of the memories whose status changed since we last looked, by namespace;
+        None when we have not looked yet or the log no longer reaches back that far (refresh everything)."""
+        if self._seen_log is None or not self._parts:
+            return None
+        if log_end == self._seen_log:
+            return {}
+        first = self.db.one("SELECT MIN(seq) FROM memories_status_log")[0]
+        if first is None or first > self._seen_log + 1:
+            return None
+        out: dict[str, list[tuple[int, bool]]] = {}
+        for rowid, namespace, active in self.db.execute(
+            "SELECT l.memory_rowid, m.namespace, m.status = 'active' FROM memories_status_log l "
+            "JOIN memories m ON m.rowid = l.memory_rowid WHERE l.seq > ? AND l.seq <= ? ORDER BY l.seq",
+            (self._seen_log, log_end),
+        ):
+            out.setdefault(namespace, []).append((rowid, bool(active)))
+        return out
 
     def _load(self, namespace: str, part: _Partition) -> None:
-        try:
-            rows = self.db.execute(
-                "SELECT v.rowid, v.embedding, m.status = 'active' FROM memories_vec v JOIN memories m ON m.rowid = v.rowid "
-                "WHERE v.namespace = ? AND v.rowid > ? ORDER BY v.rowid",
-                (namespace, part.max_rowid),
+        """Append the namespace's vectors past part.max_rowid."""
+        rows = None
+        if part.size:
+            # `+namespace`: walk the rowid range, not the namespace index.
+            new = self.db.execute(
+                "SELECT rowid, status = 'active' FROM memories WHERE rowid > ? AND +namespace = ? ORDER BY rowid",
+                (part.max_rowid, namespace),
             )
-        except Exception as exc:
-            if "no such table" in str(exc):
-                return
-            raise
+            if len(new) <= max(POINT_LOOKUPS, part.size // 4):
+                rows = []
+                for rowid, active in new:
+                    hit = self.db.one("SELECT embedding FROM memories_vec WHERE rowid = ?", (rowid,))
+                    if hit is not None:
+                        rows.append((rowid, hit[0], active))
+        if rows is None:
+            try:
+                rows = self.db.execute(
+                    "SELECT v.rowid, v.embedding, m.status = 'active' FROM memories_vec v JOIN memories m ON m.rowid = v.rowid "
+                    "WHERE v.namespace = ? AND v.rowid > ? ORDER BY v.rowid",
+                    (namespace, part.max_rowid),
+                )
+            except Exception as exc:
+                if "no such table" in str(exc):
+                    return
+                raise
         if not rows:
             return
         rowids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
@@ -121,8 +180,9 @@ class VectorIndex:
         part.append(rowids, vectors, active)
 
     def _refresh_active(self, namespace: str, part: _Partition) -> None:
-        active = {r[0] for r in self.db.execute("SELECT rowid FROM memories WHERE namespace = ? AND status = 'active'", (namespace,))}
-        part.active[: part.size] = np.fromiter((r in active for r in part.rowids[: part.size].tolist()), dtype=bool, count=part.size)
+        rows = self.db.execute("SELECT rowid FROM memories WHERE namespace = ? AND status = 'active'", (namespace,))
+        active = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        part.active[: part.size] = np.isin(part.rowids[: part.size], active)
 
     def _partition(self, namespace: str, dim: int) -> _Partition:
         part = self._parts.get(namespace)

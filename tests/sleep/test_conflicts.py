@@ -83,3 +83,38 @@ def test_the_memory_ops_model_supersede_signal_is_a_conflict(make_service):
     changes = summary.jobs[0].changes
     assert changes and changes[0].detail["signal"] == "model"
     assert {c["a_id"] for c in svc.store.conflicts("me")} | {c["b_id"] for c in svc.store.conflicts("me")} == {a, b}
+
+
+def test_a_later_event_does_not_supersede_an_earlier_one_it_is_only_flagged(make_service):
+    from tests.conftest import AddOps
+
+    svc = make_service(ops=AddOps())
+    a = remember(svc, "Ana moved the boxes to the garage", kind="event", valid_from=START - timedelta(days=20))
+    b = remember(svc, "Ana moved the boxes to the attic", kind="event")
+    svc.ops = SupersedeOps()  # says "supersede", and b is 20 days newer from the same source: decisive for a fact
+    summary = run_sleep(svc, "me", jobs=["conflicts"])
+    assert summary.jobs[0].counts["resolved"] == 0 and summary.jobs[0].counts["flagged"] == 1
+    assert svc.store.get("me", a).status == svc.store.get("me", b).status == "active"
+    [conflict] = svc.store.conflicts("me")
+    assert conflict["status"] == "open" and conflict["signal"] == "model"
+
+
+class BackwardOps:
+    """Stands in for the memory-ops model: says the statement about Porto replaces its neighbour."""
+
+    def decide(self, text, vector, neighbors, kind_hint=None):
+        if "Porto" in text and neighbors:
+            return OpsDecision("supersede", 0, "fact", 1.0, 0.02, 0.95, "contradicts #0")
+        return OpsDecision("add", None, kind_hint or "fact", 1.0, 0.02, 0.9, "test: add")
+
+
+def test_recency_does_not_back_a_model_saying_the_older_statement_replaces_the_newer(make_service):
+    from tests.conftest import AddOps
+
+    svc = make_service(ops=AddOps())
+    a = remember(svc, "Ana lives in Porto near the river", valid_from=START - timedelta(days=20))
+    b = remember(svc, "Ana lives in Lisbon near the river")
+    svc.ops = BackwardOps()
+    summary = run_sleep(svc, "me", jobs=["conflicts"])
+    assert summary.jobs[0].counts == {"checked": 2, "flagged": 1, "resolved": 0, "closed": 0}
+    assert svc.store.get("me", a).status == svc.store.get("me", b).status == "active"
