@@ -267,10 +267,11 @@ class MemoryService:
             return _Plan("noop", f"exact duplicate of {existing.id}; reinforced it", content, target=existing, redactions=redactions)
         hits = self.store.vector_search(req.namespace, vector, NEIGHBORS, active_only=True)
         rows = self.store.by_rowids(req.namespace, [r for r, _ in hits])
+        stored = self.store.vectors_by_rowid(req.namespace, [r for r, _ in hits])  # one read, not one per neighbour
         neighbors, memories = [], []
         for rowid, sim in hits:
             memory = rows.get(rowid)
-            vec = self.store.vector_of(req.namespace, memory.id) if memory else None
+            vec = stored.get(rowid) if memory else None
             if memory is None or vec is None:
                 continue
             neighbors.append(Neighbor(content=memory.content, kind=memory.kind, vector=vec, similarity=sim))

@@ -479,21 +479,11 @@ class SQLiteStore:
             last = rows[-1][0]
 
     def vectors_by_rowid(self, namespace: str, rowids: Sequence[int], batch: int = 500) -> dict[int, np.ndarray]:
-        out: dict[int, np.ndarray] = {}
-        for i in range(0, len(rowids), batch):
-            chunk = list(rowids[i : i + batch])
-            marks = ",".join("?" for _ in chunk)
-            try:
-                rows = self.db.execute(
-                    f"SELECT rowid, embedding FROM memories_vec WHERE namespace = ? AND rowid IN ({marks})", (namespace, *chunk)
-                )
-            except Exception as exc:
-                if "no such table" in str(exc):
-                    return out
-                raise
-            for rowid, blob in rows:
-                out[rowid] = np.frombuffer(blob, dtype=np.float32).copy()
-        return out
+        """Stored vectors by rowid, read from the in-process index (which loads the namespace on first use)."""
+        bound = self.embedding_binding()
+        if bound is None or not rowids:
+            return {}
+        return self.vectors.vectors(namespace, rowids, bound[1])
 
     def get_by_ids(self, namespace: str, ids: Sequence[str]) -> dict[str, Memory]:
         """Memories by id through the id index (`+namespace` keeps the planner off the namespace index, which
