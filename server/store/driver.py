@@ -86,6 +86,7 @@ class Database:
         self.retry_seconds = retry_seconds
         self._lock = threading.RLock()
         self._depth = 0
+        self._owner: int | None = None  # thread of the open transaction
         self._rollback_hooks: list = []
         if self.driver == "apsw":
             import apsw
@@ -165,7 +166,7 @@ class Database:
                     self._depth -= 1
                 return
             self._retrying(lambda: self.execute("BEGIN IMMEDIATE"))
-            self._depth = 1
+            self._depth, self._owner = 1, threading.get_ident()
             try:
                 yield self
             except BaseException:
@@ -184,6 +185,10 @@ class Database:
                 self._rolled_back()
                 raise
             self._rollback_hooks.clear()
+
+    def in_transaction(self) -> bool:
+        """Whether the calling thread has a transaction open on this connection."""
+        return self._depth > 0 and self._owner == threading.get_ident()
 
     def on_rollback(self, fn) -> None:
         """Call `fn` if the open write transaction rolls back (for in-memory copies of what it changed)."""
@@ -204,7 +209,7 @@ class Database:
                 yield self
                 return
             self._retrying(lambda: self.execute("BEGIN DEFERRED"))
-            self._depth = 1
+            self._depth, self._owner = 1, threading.get_ident()
             try:
                 yield self
             finally:
