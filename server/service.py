@@ -267,10 +267,11 @@ class MemoryService:
             return _Plan("noop", f"exact duplicate of {existing.id}; reinforced it", content, target=existing, redactions=redactions)
         hits = self.store.vector_search(req.namespace, vector, NEIGHBORS, active_only=True)
         rows = self.store.by_rowids(req.namespace, [r for r, _ in hits])
+        stored = self.store.vectors_by_rowid(req.namespace, [r for r, _ in hits])  # one read, not one per neighbour
         neighbors, memories = [], []
         for rowid, sim in hits:
             memory = rows.get(rowid)
-            vec = self.store.vector_of(req.namespace, memory.id) if memory else None
+            vec = stored.get(rowid) if memory else None
             if memory is None or vec is None:
                 continue
             neighbors.append(Neighbor(content=memory.content, kind=memory.kind, vector=vec, similarity=sim))
@@ -393,18 +394,25 @@ class MemoryService:
         vector_hits: list[tuple[int, float]] = []
         keyword_hits: list[tuple[int, float]] = []
         qvec = None
-        # The query embedding (ONNX Runtime, no database) runs in a worker thread while this one runs
-        # the keyword search, so a recall costs max(embedding, FTS) + vector scan instead of their sum.
-        embedding = None
+        # The query embedding (ONNX Runtime, no database) and the keyword search (FTS5 on its own SQLite
+        # connection, see SQLiteStore._keyword_db) run in worker threads while this one waits for the
+        # embedding and scans vectors: a recall costs max(FTS, embedding + vector scan), not their sum.
+        # Not when this thread holds a transaction: a worker could not join it.
+        embedding = keywords = None
+        workers = self._pool_for("_query_pool", 4)
         if req.strategy in ("hybrid", "vector"):
-            embedding = self._pool_for("_query_pool", 4).submit(self.embedder.embed_query, query)
+            embedding = workers.submit(self.embedder.embed_query, query)
         if req.strategy in ("hybrid", "keyword"):
             match = fts_query(query)
-            if match:
+            if match and self.store.db.in_transaction():
                 keyword_hits = self.store.keyword_search(req.namespace, match, pool)
+            elif match:
+                keywords = workers.submit(self.store.keyword_search, req.namespace, match, pool)
         if embedding is not None:
             qvec = embedding.result()
             vector_hits = self.store.vector_search(req.namespace, qvec, pool, active_only=active_only)
+        if keywords is not None:
+            keyword_hits = keywords.result()
         fused, vsim, kw = fuse(vector_hits, keyword_hits)
         rows = self.store.by_rowids(req.namespace, list(fused))
         if NEIGHBOR_SHARE and req.strategy == "hybrid":

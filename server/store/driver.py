@@ -89,6 +89,7 @@ class Database:
         self.retry_seconds = retry_seconds
         self._lock = threading.RLock()
         self._depth = 0
+        self._owner: int | None = None  # thread of the open transaction
         self._rollback_hooks: list = []
         if self.driver == "apsw":
             import apsw
@@ -169,7 +170,7 @@ class Database:
                     self._depth -= 1
                 return
             self._begin_immediate()
-            self._depth = 1
+            self._depth, self._owner = 1, threading.get_ident()
             try:
                 yield self
             except BaseException:
@@ -213,6 +214,10 @@ class Database:
             self.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
         self._retrying(lambda: self.execute("BEGIN IMMEDIATE"))
 
+    def in_transaction(self) -> bool:
+        """Whether the calling thread has a transaction open on this connection."""
+        return self._depth > 0 and self._owner == threading.get_ident()
+
     def on_rollback(self, fn) -> None:
         """Call `fn` if the open write transaction rolls back (for in-memory copies of what it changed)."""
         with self._lock:
@@ -232,7 +237,7 @@ class Database:
                 yield self
                 return
             self._retrying(lambda: self.execute("BEGIN DEFERRED"))
-            self._depth = 1
+            self._depth, self._owner = 1, threading.get_ident()
             try:
                 yield self
             finally:

@@ -66,6 +66,7 @@ class SQLiteStore:
     """Storage for memories, their vectors, the audit trail, recall logs and feedback."""
 
     backend = "sqlite"
+    _reader: Database | None = None  # see _keyword_db
 
     def __init__(self, path: str | Path, driver: str = "auto", busy_timeout_ms: int = 5000):
         path = Path(path)
@@ -76,13 +77,32 @@ class SQLiteStore:
         self.schema_version = migrate(self.db)
         self.vectors = VectorIndex(self.db)
         self._bind_lock = threading.Lock()
+        self._reader_lock = threading.Lock()
 
     @property
     def driver(self) -> str:
         return self.db.driver
 
     def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
         self.db.close()
+
+    def _keyword_db(self) -> Database:
+        """A second connection for keyword search.
+
+        Why: FTS5's BM25 ranking is the longest step of a recall at 100k memories; SQLite runs it with the
+        GIL released, but one connection runs one statement at a time, so on the main connection it would
+        also hold up the vector search's sync read. On its own connection it runs next to the query
+        embedding and the vector scan. A caller with a transaction open reads through it instead (it may
+        hold writes not yet committed), and so does an in-memory database (it cannot be shared).
+        """
+        if self.path == ":memory:" or self.db.in_transaction():
+            return self.db
+        with self._reader_lock:
+            if self._reader is None:
+                self._reader = Database(self.path, driver=self.db.driver)
+            return self._reader
 
     def transaction(self):
         """One write transaction for several store calls (they join it)."""
@@ -290,21 +310,22 @@ class SQLiteStore:
         namespace's (~5 ms at 100k memories). When other namespaces crowd this one out of that window, the
         exact path materialises every hit and joins on the namespace (~30 ms at 100k for common terms).
         """
+        db = self._keyword_db()
         window = 4 * limit
-        top = self.db.execute(
+        top = db.execute(
             "SELECT rowid, bm25(memories_fts) AS score FROM memories_fts WHERE memories_fts MATCH ? ORDER BY score LIMIT ?",
             (match, window),
         )
         if not top:
             return []
         marks = ",".join("?" for _ in top)
-        mine = {r[0] for r in self.db.execute(f"SELECT rowid FROM memories WHERE rowid IN ({marks}) AND +namespace = ?", (*[r[0] for r in top], namespace))}
+        mine = {r[0] for r in db.execute(f"SELECT rowid FROM memories WHERE rowid IN ({marks}) AND +namespace = ?", (*[r[0] for r in top], namespace))}
         hits = [(rowid, -score) for rowid, score in top if rowid in mine][:limit]
         if len(hits) == limit or len(top) < window:
             return hits
         # Materialise the FTS hits first: joined directly, SQLite's planner walks the namespace
         # index and re-runs the MATCH for every row.
-        rows = self.db.execute(
+        rows = db.execute(
             "WITH hits AS MATERIALIZED (SELECT rowid, bm25(memories_fts) AS score FROM memories_fts WHERE memories_fts MATCH ?) "
             "SELECT h.rowid, h.score FROM hits h JOIN memories m ON m.rowid = h.rowid "
             "WHERE m.namespace = ? ORDER BY h.score LIMIT ?",
@@ -472,18 +493,11 @@ class SQLiteStore:
             last = rows[-1][0]
 
     def vectors_by_rowid(self, namespace: str, rowids: Sequence[int], batch: int = 500) -> dict[int, np.ndarray]:
-        """One point lookup per rowid: vec0 answers `rowid = ?` from its index but scans the table for `rowid IN (...)`
-        (10k vectors: ~0.5 s this way, ~2 s in IN-lists of 500)."""
-        out: dict[int, np.ndarray] = {}
-        if not self.embedding_binding():
-            return out
-        for i in range(0, len(rowids), batch):
-            with self.db.read():  # a batch per short read, as iter_memories does
-                for rowid in rowids[i : i + batch]:
-                    row = self.db.one("SELECT embedding FROM memories_vec WHERE rowid = ? AND namespace = ?", (rowid, namespace))
-                    if row is not None:
-                        out[rowid] = np.frombuffer(row[0], dtype=np.float32).copy()
-        return out
+        """Stored vectors by rowid, read from the in-process index (which loads the namespace on first use)."""
+        bound = self.embedding_binding()
+        if bound is None or not rowids:
+            return {}
+        return self.vectors.vectors(namespace, rowids, bound[1])
 
     def get_by_ids(self, namespace: str, ids: Sequence[str]) -> dict[str, Memory]:
         """Memories by id through the id index (`+namespace` keeps the planner off the namespace index, which

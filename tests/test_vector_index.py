@@ -1,0 +1,126 @@
+"""The in-process vector index's two-pass search (projected first pass, exact rescoring) on a real SQLite file.
+
+The thresholds are lowered so a few thousand rows take the path a 100k namespace takes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from server.clock import SystemClock
+from server.models import Memory
+from server.service import content_hash
+from server.store import vector_index
+from server.store.driver import available_drivers
+from server.store.sqlite import SQLiteStore
+
+pytestmark = pytest.mark.sqlite_only
+DIM = 64
+
+
+@pytest.fixture
+def two_pass(monkeypatch):
+    monkeypatch.setattr(vector_index, "TWO_PASS_MIN_ROWS", 500)
+    monkeypatch.setattr(vector_index, "RESCORE_MIN", 200)
+    monkeypatch.setattr(vector_index, "RESCORE_PER_RESULT", 8)
+    monkeypatch.setattr(vector_index, "SKETCH_DIMS", 16)  # a quarter of the dimensions, as 64 of 384
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = SQLiteStore(tmp_path / "v.db", driver=available_drivers()[0])
+    s.bind_embedding("test/random", DIM)
+    yield s
+    s.close()
+
+
+def clustered(n: int, seed: int) -> np.ndarray:
+    """Unit vectors around 40 topics, with a shared offset like real sentence embeddings have."""
+    rng = np.random.default_rng(seed)
+    topics = rng.normal(size=(40, DIM))
+    vectors = topics[rng.integers(0, 40, n)] + 0.6 * rng.normal(size=(n, DIM)) + 2.0
+    return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+
+
+def fill(store: SQLiteStore, namespace: str, vectors: np.ndarray, start: int = 0) -> list[int]:
+    now = SystemClock().now()
+    rowids = []
+    with store.transaction():
+        for i, vec in enumerate(vectors, start=start):
+            text = f"{namespace} memory {i}"
+            m = Memory(id=f"mem_{namespace}_{i}", namespace=namespace, content=text, recorded_at=now,
+                       content_hash=content_hash(text), embedding_model="test/random")
+            rowids.append(store.insert(m, vec))
+    return rowids
+
+
+def noisy(vector: np.ndarray, seed: int) -> np.ndarray:
+    q = vector + 0.3 * np.random.default_rng(seed).normal(size=DIM).astype(np.float32) / np.sqrt(DIM)
+    return q / np.linalg.norm(q)
+
+
+def test_two_pass_scores_exactly_and_finds_the_full_scans_top_results(store, two_pass):
+    vectors = clustered(3000, seed=1)
+    fill(store, "a", vectors)
+    matrix = {r: v for r, v in zip(range(1, 3001), vectors)}
+    overlaps = []
+    for seed in range(30):
+        q = noisy(vectors[seed * 97], seed)
+        fast = store.vectors.search("a", q, 10, active_only=False)
+        exact = store.vectors.search("a", q, 10, active_only=False, exact=True)
+        assert fast[0][0] == exact[0][0]  # the memory the query was made from
+        for rowid, score in fast:
+            assert score == pytest.approx(float(matrix[rowid] @ q), abs=1e-5)
+        assert [s for _, s in fast] == sorted((s for _, s in fast), reverse=True)
+        overlaps.append(len({r for r, _ in fast} & {r for r, _ in exact}) / 10)
+    assert np.mean(overlaps) >= 0.95
+    sketch = store.vectors._parts["a"].sketch
+    assert sketch is not None and sketch.size == 3000  # the first pass did run
+
+
+def test_two_pass_stays_in_its_namespace(store, two_pass):
+    vectors = clustered(1200, seed=2)
+    a_rows = set(fill(store, "a", vectors))
+    b_rows = fill(store, "b", vectors)  # the same vectors, scoring exactly as high, in another namespace
+    assert store.vectors_by_rowid("a", b_rows[:10]) == {}
+    assert store.vectors_by_rowid("b", b_rows[:10]).keys() == set(b_rows[:10])
+    for seed in range(5):
+        hits = store.vectors.search("a", noisy(vectors[seed], seed), 20, active_only=True)
+        assert len(hits) == 20 and {r for r, _ in hits} <= a_rows
+
+
+def test_two_pass_follows_inserts_status_changes_and_hard_deletes(store, two_pass):
+    vectors = clustered(1000, seed=3)
+    fill(store, "a", vectors)
+    store.vectors.search("a", vectors[0], 5, active_only=True)
+    assert store.vectors._parts["a"].sketch.rows_at_fit == 1000
+
+    fresh = clustered(1, seed=99)[0]
+    (rowid,) = fill(store, "a", fresh[None, :], start=1000)
+    assert store.vectors.search("a", fresh, 5, active_only=True)[0][0] == rowid
+
+    store.update_fields("a", "mem_a_1000", status="forgotten")
+    assert rowid not in {r for r, _ in store.vectors.search("a", fresh, 5, active_only=True)}
+    assert store.vectors.search("a", fresh, 5, active_only=False)[0][0] == rowid
+
+    part = store.vectors._parts["a"]
+    i = part.position[rowid]
+    store.purge("a", "mem_a_1000", content_hash("a memory 1000"))
+    assert not part.matrix[i].any() and not part.sketch.rows[i].any()
+    assert store.vectors_by_rowid("a", [rowid, 1]).keys() == {1}
+    assert rowid not in {r for r, _ in store.vectors.search("a", fresh, 5, active_only=False)}
+
+    fill(store, "a", clustered(1000, seed=4), start=1001)  # the partition doubles: the components are refitted
+    hits = store.vectors.search("a", vectors[5], 5, active_only=True)
+    assert hits[0][0] == 6 and part.sketch.rows_at_fit == 2001
+
+
+def test_a_window_as_large_as_the_namespace_is_the_full_scan(store, two_pass, monkeypatch):
+    vectors = clustered(800, seed=5)
+    fill(store, "a", vectors)
+    monkeypatch.setattr(vector_index, "RESCORE_MIN", 5000)
+    q = noisy(vectors[3], 0)
+    # 4 x the window exceeds the rows: the exact scan answers, as for a small namespace.
+    assert store.vectors.search("a", q, 50, active_only=False) == store.vectors.search("a", q, 50, active_only=False, exact=True)
+    assert store.vectors._parts["a"].sketch is None
