@@ -98,8 +98,11 @@ def run_in_process(service, registry: JobRegistry, namespace: str | None, names:
     try:
         while summary is None:
             if stop.is_set() and not asked_to_stop:
-                ours.send(("stop",))
                 asked_to_stop = True
+                try:
+                    ours.send(("stop",))
+                except OSError:  # the child is already gone; the loop notices below
+                    pass
             if not ours.poll(POLL_S):
                 if not child.is_alive() and not ours.poll():
                     break
