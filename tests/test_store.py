@@ -175,3 +175,19 @@ def test_both_backends_have_the_same_numbered_migrations():
     from server.store import migrations, pg_migrations
 
     assert [m.__name__ for m in migrations.MIGRATIONS] == [m.__name__ for m in pg_migrations.MIGRATIONS]
+
+
+def test_a_memory_reads_back_with_every_field_as_written(store):
+    from datetime import timedelta
+
+    now = SystemClock().now()
+    m = Memory(id="mem_full", namespace="a", content="Ana moved to Porto", kind="event", tier="semantic", confidence=0.9,
+               strength=0.7, decay_rate=0.05, recall_count=3, last_recalled_at=now, recorded_at=now - timedelta(days=2),
+               valid_from=now - timedelta(days=3), valid_until=now + timedelta(days=1), supersedes="mem_old",
+               source="imported", provenance=["mem_old", "ref:turn-7"], tags=["move", "ana"], session_id="s1",
+               content_hash=content_hash("Ana moved to Porto"), embedding_model="test/hash")
+    store.insert(m, None)
+    back = store.get("a", "mem_full")
+    assert back.model_dump() == m.model_dump()
+    assert back.model_fields_set == set(Memory.model_fields)
+    assert back.model_copy(update={"status": "superseded"}).status == "superseded" and back.status == "active"

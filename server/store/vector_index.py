@@ -1,4 +1,4 @@
-"""Exact nearest-neighbour search over a namespace's vectors, held in process memory.
+"""Nearest-neighbour search over a namespace's vectors, held in process memory (exact scores).
 
 Why not query vec0 directly: sqlite-vec's vec0 is a brute-force scan, and on
 this project's 2-core reference machine it takes ~90 ms for 100k 384-d vectors
