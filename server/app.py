@@ -204,7 +204,7 @@ def build_context(
     service = MemoryService(store, embedder, ops, settings, clock or SystemClock())
     working = WorkingMemory(service, ttl_hours=settings.task_ttl_hours)
     policies = PolicyEngine(service)
-    service.on_stored.append(policies.on_memory_stored)  # stored constraints become policies
+    service.on_stored.append(policies.on_memories_stored)  # stored constraints become policies
     register_policy_job()  # policy learning runs with the other sleep jobs
     register_working_job()  # and so does dropping expired task states
     return AppContext(

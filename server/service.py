@@ -149,9 +149,10 @@ class MemoryService:
         self._bound = False
         self._embed_pool = self._query_pool = None
         self._pool_lock = threading.Lock()
-        # Called with (memory, decision) after a new memory is committed by remember (add, update, supersede,
-        # redact); e.g. the policy engine turns stored constraints into policies.
-        self.on_stored: list[Callable[[Memory, str], None]] = []
+        # Called with the (memory, decision) pairs a remember or a batch committed (add, update, supersede,
+        # redact), once per batch so a hook can batch its own work; e.g. the policy engine turns stored
+        # constraints into policies, embedding their triggers together.
+        self.on_stored: list[Callable[[list[tuple[Memory, str]]], None]] = []
 
     # -- plumbing ----------------------------------------------------------------------------
     def _bind(self) -> None:
@@ -190,6 +191,7 @@ class MemoryService:
         ))
         context_vectors = dict(zip(outside, self.embedder.embed(outside))) if outside else {}
         results: list[RememberResult] = []
+        stored: list[tuple[Memory, str]] = []
         # Decide and apply in order, so a statement sees the ones before it in the same batch.
         for i, (req, plan) in enumerate(zip(reqs, plans)):
             if plan.decision == "decide":
@@ -197,7 +199,10 @@ class MemoryService:
                 plan = self._decide(req, plan.content, own, plan.redactions)
                 if req.context and req.context.strip() and plan.vector is not None:
                     plan.vector = self._situate(own, req.context, vectors, by_content, context_vectors)
-            results.append(self._apply(req, plan, actor))
+            results.append(self._apply(req, plan, actor, stored))
+        if stored:
+            for callback in self.on_stored:
+                callback(stored)
         return results
 
     @staticmethod
@@ -291,7 +296,8 @@ class MemoryService:
             action, reason = "add", f"kept: the model was unsure this is small talk or a question (p={decision.confidence:.2f})"
         return _Plan(action, reason, content, kind=kind_hint or decision.kind, target=target, ops=decision, vector=vector, redactions=redactions)
 
-    def _apply(self, req: RememberRequest, plan: _Plan, actor: str) -> RememberResult:
+    def _apply(self, req: RememberRequest, plan: _Plan, actor: str, stored: list[tuple[Memory, str]]) -> RememberResult:
+        """Write what `plan` decided; a committed new memory is appended to `stored` for the `on_stored` hooks."""
         now = self._now()
         decision = plan.decision
         shown = "redact" if plan.redactions and decision not in ("block", "skip") else decision
@@ -362,8 +368,7 @@ class MemoryService:
                 reason=reason, target=target.id if target else None, kind=memory.kind, tier=memory.tier,
                 redactions=list(plan.redactions), source=memory.source, source_ref=req.source_ref,
             )
-        for callback in self.on_stored:
-            callback(memory, shown)
+        stored.append((memory, shown))
         return result
 
     # -- recall ----------------------------------------------------------------------------------

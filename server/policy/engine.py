@@ -115,19 +115,33 @@ class PolicyEngine:
         return found[0]
 
     # -- explicit rules ---------------------------------------------------------------------------
-    def on_memory_stored(self, memory: Memory, decision: str) -> None:
-        """Service hook: a stored constraint becomes (or revises) an active policy. Never fails the write."""
-        if memory.kind != "constraint":
+    def on_memories_stored(self, stored: list[tuple[Memory, str]]) -> None:
+        """Service hook: each stored constraint becomes (or revises) an active policy. Never fails the write.
+
+        The triggers of a batch's constraints are embedded in one call (a batch import of rules pays one
+        model run, not one per rule).
+        """
+        constraints = [memory for memory, _ in stored if memory.kind == "constraint"]
+        if not constraints:
             return
         try:
-            self.from_constraint(memory)
-        except Exception:  # the memory is already committed; the policy can be rebuilt with `reverie policy learn`
-            log.exception("could not turn constraint %s into a policy", memory.id)
+            parsed = [parse_rule(memory.content) for memory in constraints]
+            vectors = self.embed([p.trigger for p in parsed])
+        except Exception:  # the memories are already committed; `reverie policy learn` rebuilds their policies
+            log.exception("could not read the rules of %d stored constraints", len(constraints))
+            return
+        for memory, rule, vector in zip(constraints, parsed, vectors):
+            try:
+                self.from_constraint(memory, parsed=rule, vector=vector)
+            except Exception:
+                log.exception("could not turn constraint %s into a policy", memory.id)
 
-    def from_constraint(self, memory: Memory, actor: str = "remember") -> Policy:
-        parsed = parse_rule(memory.content)
+    def from_constraint(self, memory: Memory, actor: str = "remember", *, parsed=None, vector: np.ndarray | None = None) -> Policy:
+        """The policy a constraint states (`parsed` and the trigger's `vector` when the caller has them already)."""
+        parsed = parsed or parse_rule(memory.content)
         at = memory.recorded_at
-        vector = self.embed([parsed.trigger])[0]
+        if vector is None:
+            vector = self.embed([parsed.trigger])[0]
         previous = None
         for policy, _ in self.store.current(memory.namespace):
             if memory.id in policy.evidence.memories:

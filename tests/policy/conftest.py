@@ -18,5 +18,5 @@ def clock():
 def engine(fast_service, clock):
     fast_service.clock = clock
     eng = PolicyEngine(fast_service)
-    fast_service.on_stored.append(eng.on_memory_stored)
+    fast_service.on_stored.append(eng.on_memories_stored)
     return eng

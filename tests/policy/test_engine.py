@@ -87,7 +87,7 @@ def test_a_restated_constraint_revises_the_same_policy(engine, fast_service):
 
     old = fast_service.store.get("me", memory_id)
     new = Memory(**{**old.model_dump(), "id": new_id("mem"), "content": "Never deploy on Fridays or weekends", "supersedes": memory_id})
-    engine.on_memory_stored(new, "supersede")
+    engine.on_memories_stored([(new, "supersede")])
     versions = engine.store.versions("me", first.id)
     assert [v.version for v in versions] == [1, 2] and versions[0].conditions.weekdays == ["fri"]
     assert versions[1].conditions.weekdays == ["fri", "sat", "sun"]
@@ -121,3 +121,20 @@ def test_policies_are_per_namespace(engine):
     constraint(engine, "Never deploy on Fridays", ns="work")
     assert engine.policies("home") == []
     assert engine.check("home", "deploy the api", now=FRIDAY).verdict == "allowed"
+
+
+def test_a_batch_of_constraints_becomes_policies_with_one_trigger_embedding(engine, monkeypatch):
+    calls = []
+    embed = engine.embed
+    monkeypatch.setattr(engine, "embed", lambda texts: calls.append(list(texts)) or embed(texts))
+    rules = ["Never deploy on Fridays", "Always run the tests before merging", "Don't schedule meetings before 10am"]
+    results = engine.service.remember_many(
+        [RememberRequest(namespace="me", content=text, kind="constraint") for text in rules]
+        + [RememberRequest(namespace="me", content="I like green tea", kind="preference")]
+    )
+    assert len(calls) == 1 and len(calls[0]) == 3  # one model run for the batch's triggers, none for the preference
+    by_memory = {m: p for p, _ in engine.policies("me") for m in p.evidence.memories}
+    assert all(r.memory_ids[0] in by_memory for r in results[:3]) and results[3].memory_ids[0] not in by_memory
+    # each policy's stored trigger vector is its own trigger's embedding
+    for policy, vector in engine.policies("me"):
+        assert vector is not None and float(vector @ embed([policy.trigger])[0]) > 0.999
