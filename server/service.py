@@ -367,7 +367,7 @@ class MemoryService:
 
     # -- recall ----------------------------------------------------------------------------------
     def recall(self, req: RecallRequest, actor: str = "tool", *, log: bool = True) -> RecallResult:
-        """Hybrid retrieval: vector KNN and FTS5 BM25 fused by reciprocal rank, then ranked.
+        """Hybrid retrieval: vector KNN and FTS5 BM25 candidates, fused (`search.fuse`), spread to neighbours, then ranked.
 
         Raises:
             InvalidInput: empty or oversized query, k out of range, bad dates or namespace.
