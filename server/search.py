@@ -41,17 +41,29 @@ def fts_query(text: str, max_terms: int = 24) -> str:
 VECTOR_WEIGHT = 0.5
 
 
-def _spread01(hits: Sequence[tuple[int, float]]) -> dict[int, float]:
-    """Scores mapped onto [0, 1] over their own candidates: the best 1, the worst of the pool 0 (all 1 when equal)."""
+def _spread01(hits: Sequence[tuple[int, float]], limit: int | None) -> dict[int, float]:
+    """Scores mapped onto [0, 1]: the best 1, the floor 0 (all 1 when equal).
+
+    The floor is the worst candidate's score when the list was cut at `limit` (every memory not listed
+    scores at most that), else the signal's own zero (no shared term, an unrelated vector): in a store
+    smaller than the pool, the second of two matches must not count as no match at all.
+    """
     if not hits:
         return {}
     lo, hi = min(s for _, s in hits), max(s for _, s in hits)
+    if limit is None or len(hits) < limit:
+        lo = min(lo, 0.0)
     span = hi - lo
     return {rowid: (score - lo) / span if span > 0 else 1.0 for rowid, score in hits}
 
 
-def fuse(vector_hits: Sequence[tuple[int, float]], keyword_hits: Sequence[tuple[int, float]], vector_weight: float | None = None) -> tuple[dict[int, float], dict[int, float], dict[int, float]]:
+def fuse(
+    vector_hits: Sequence[tuple[int, float]], keyword_hits: Sequence[tuple[int, float]], vector_weight: float | None = None,
+    limit: int | None = None,
+) -> tuple[dict[int, float], dict[int, float], dict[int, float]]:
     """Score the union of both candidate lists by the weighted mean of min-max normalised cosine and BM25.
+
+    `limit` is the pool size both lists were asked for: a list that came back full was cut there.
 
     Returns (fused best first, vector similarity, max-normalised keyword score), each keyed by rowid; the
     last two are what `Scores` reports and what `find_matches` thresholds, so they keep their absolute scale.
@@ -68,6 +80,6 @@ def fuse(vector_hits: Sequence[tuple[int, float]], keyword_hits: Sequence[tuple[
     vsim = dict(vector_hits)
     kmax = max((score for _, score in keyword_hits), default=0.0)
     kw = {rowid: (score / kmax if kmax > 0 else 0.0) for rowid, score in keyword_hits}
-    nv, nk = _spread01(vector_hits), _spread01(keyword_hits)
+    nv, nk = _spread01(vector_hits, limit), _spread01(keyword_hits, limit)
     fused = {r: vector_weight * nv.get(r, 0.0) + (1 - vector_weight) * nk.get(r, 0.0) for r in {*vsim, *kw}}
     return dict(sorted(fused.items(), key=lambda kv: kv[1], reverse=True)), vsim, kw

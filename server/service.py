@@ -405,7 +405,7 @@ class MemoryService:
         if embedding is not None:
             qvec = embedding.result()
             vector_hits = self.store.vector_search(req.namespace, qvec, pool, active_only=active_only)
-        fused, vsim, kw = fuse(vector_hits, keyword_hits)
+        fused, vsim, kw = fuse(vector_hits, keyword_hits, limit=pool)
         rows = self.store.by_rowids(req.namespace, list(fused))
         if NEIGHBOR_SHARE and req.strategy == "hybrid":
             fused = self._spread(req.namespace, fused, rows)
