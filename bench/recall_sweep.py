@@ -4,12 +4,14 @@
     python -m bench.recall_sweep score /path/to/locomo10.json --store DIR --offset 0 --limit 3 \
         --variant base='{}' --variant share5='{"service.NEIGHBOR_SHARE": 0.5}'
     python -m bench.recall_sweep ingest /path/to/longmemeval_s.json --format longmemeval --store DIR --limit 20
+    python -m bench.recall_sweep misses /path/to/locomo10.json --store DIR --limit 3 --show 20
 
 A variant sets module constants (`service.X` in server.service, `search.X` in server.search) for
 its run; each starts from the defaults. `--strategy vector` (or keyword) scores that baseline on the
 same stores. Scores are those of `reverie bench retrieval`: turn-level evidence recall@k for LoCoMo,
 session-level recall_all@k for LongMemEval. Ingest goes through the real write path, so write-side
 changes need a new `ingest`; this is for the read side, where one ingest serves any number of variants.
+`misses` tells, for each LoCoMo evidence turn, where recall put it and why it missed (see `misses`).
 """
 
 from __future__ import annotations
