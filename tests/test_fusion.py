@@ -1,12 +1,14 @@
 """Hybrid recall's fusion: neither signal wins by the shape of its scale, and question frames are not keywords.
 
-`fuse` is checked on candidate pools shaped like LongMemEval's (long user messages sharing words with any
-question); the question frames through the real service, SQLite file and offline embedding model.
+Through the real service, SQLite file and offline embedding model (a store larger than the candidate pool,
+as on LongMemEval, where long user messages share words with any question), and `fuse` on its own for the
+edge cases.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 
@@ -15,6 +17,7 @@ from server.models import RecallRequest, RememberRequest
 from server.search import fts_query, fuse
 from server.service import MemoryService
 from server.store import open_store
+from tests.conftest import AddOps
 
 
 def _pool(n: int, lo: float, hi: float, start: int) -> list[tuple[int, float]]:
@@ -52,10 +55,42 @@ def test_question_frames_and_stopwords_are_not_keywords():
 
 
 @pytest.fixture
-def service(settings, embedder):
-    store = open_store(settings)
-    yield MemoryService(store, embedder, RulesOps(), settings)
-    store.close()
+def make_service(settings, embedder):
+    stores = []
+
+    def make(ops) -> MemoryService:
+        stores.append(open_store(settings))
+        return MemoryService(stores[-1], embedder, ops, settings)
+
+    yield make
+    for store in stores:
+        store.close()
+
+
+def test_a_long_keyword_heavy_message_does_not_outrank_the_short_exact_answer(make_service):
+    service = make_service(AddOps())  # every statement stored as is: the ranking is under test, not the write policy
+    things = ["the garden hose", "my laptop charger", "the car radio", "our dishwasher", "the printer", "my bike chain",
+              "the shower drain", "the wifi router", "my phone screen", "the garage door"]
+    places = ["at home", "at the office", "at the cabin", "at my parents' place", "at the studio", "in the van"]
+    filler = [f"Any tips? I keep having problems with {t} {p}." for t, p in itertools.product(things, places)]
+    exact = "I saw Dr. Patel, an ENT doctor, about my chronic sinusitis."
+    wordy = ("Can you recommend some podcasts? I have seen every episode of my favourite shows and I have problems finding "
+             "new ones: problems with ads, problems with episode length, problems with audio. Which ones are hosted by "
+             "doctors, or by two doctors who have seen a lot?")
+    day = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    texts = [*filler[:30], exact, *filler[30:], wordy]
+    results = service.remember_many(
+        [RememberRequest(namespace="t", content=text, valid_from=day + dt.timedelta(days=2 * i)) for i, text in enumerate(texts)]
+    )
+    ids = {text: r.memory_ids[0] for text, r in zip(texts, results)}
+    hits = service.recall(RecallRequest(namespace="t", query="Which doctors have I seen for my sinus problems?", k=5)).results
+    assert [h.memory.id for h in hits[:2]] == [ids[exact], ids[wordy]]
+    assert hits[1].scores.keyword == 1.0 > hits[0].scores.keyword  # the wordy one is BM25's best, and still second
+
+
+@pytest.fixture
+def service(make_service):
+    return make_service(RulesOps())
 
 
 def test_how_many_in_a_question_does_not_pull_up_a_message_that_says_how_many(service):
