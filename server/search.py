@@ -72,9 +72,10 @@ def fuse(
     decides their shares. Max-normalised BM25 next to raw cosine gave BM25 the whole [0, 1] range while the
     pool's cosines sit in a band about 0.3 wide, so BM25 decided most orderings; on LongMemEval, whose long,
     request-like user turns share words with any question, hybrid fell below vector alone (recall_all@5
-    0.83 vs 0.90). Min-max fixed that and also helped LoCoMo (conversations 1-3, recall@10 0.761 -> 0.779).
-    Why not reciprocal-rank fusion: ranks throw away how much better the top hit is (LoCoMo 0.69 with RRF,
-    k=60). Numbers: bench/notes/retrieval.md.
+    0.83 vs 0.90). With the question frames out of `fts_query` it is level with vector alone (0.90), and
+    LoCoMo recall@10 is unchanged (0.76 -> 0.77 on conversations 1-3, 0.71 on 4-5). Why not reciprocal-rank
+    fusion: ranks throw away how much better the top hit is (LoCoMo 0.69 against 0.76). Numbers:
+    bench/notes/retrieval.md.
     """
     vector_weight = VECTOR_WEIGHT if vector_weight is None else vector_weight
     vsim = dict(vector_hits)
