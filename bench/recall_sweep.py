@@ -1,13 +1,17 @@
-"""Tune recall without re-ingesting: ingest LoCoMo conversations once, then score variants of the ranking constants.
+"""Tune recall without re-ingesting: ingest conversations once, then score variants of the ranking constants.
 
     python -m bench.recall_sweep ingest /path/to/locomo10.json --store DIR --offset 0 --limit 3
     python -m bench.recall_sweep score /path/to/locomo10.json --store DIR --offset 0 --limit 3 \
         --variant base='{}' --variant share5='{"service.NEIGHBOR_SHARE": 0.5}'
+    python -m bench.recall_sweep ingest /path/to/longmemeval_s.json --format longmemeval --store DIR --limit 20
+    python -m bench.recall_sweep misses /path/to/locomo10.json --store DIR --limit 3 --show 20
 
 A variant sets module constants (`service.X` in server.service, `search.X` in server.search) for
-its run; each starts from the defaults. Scores are turn-level evidence recall@k, as in
-`reverie bench retrieval`. Ingest goes through the real write path, so write-side changes need a
-new `ingest`; this is for the read side, where one ingest serves any number of variants.
+its run; each starts from the defaults. `--strategy vector` (or keyword) scores that baseline on the
+same stores. Scores are those of `reverie bench retrieval`: turn-level evidence recall@k for LoCoMo,
+session-level recall_all@k for LongMemEval. Ingest goes through the real write path, so write-side
+changes need a new `ingest`; this is for the read side, where one ingest serves any number of variants.
+`misses` tells, for each LoCoMo evidence turn, where recall put it and why it missed (see `misses`).
 """
 
 from __future__ import annotations
@@ -44,12 +48,14 @@ def ingest(dataset, store_dir: Path, cache_dir: Path) -> None:
         print(f"{conv.id}: {dict(system.decisions)}", file=sys.stderr)
 
 
-def score(dataset, store_dir: Path, cache_dir: Path, variants: dict[str, dict], ks=(5, 10, 20)) -> None:
+def score(dataset, store_dir: Path, cache_dir: Path, variants: dict[str, dict], ks=(5, 10, 20), strategy: str = "hybrid") -> None:
     from server import search, service
-    from server.bench.metrics import aggregate, percentile, turn_metrics
-    from server.store import open_store
+    from server.bench.metrics import aggregate, first_appearance, percentile, session_metrics, turn_metrics
 
     modules = {"service": service, "search": search}
+    turn_level = dataset.level == "turn"
+    metric = "recall@{k}" if turn_level else "recall_all@{k}"
+    depth = max(ks) if turn_level else min(100, 3 * max(ks))  # as `evaluate`: sessions need more hits
     system = _system(store_dir, cache_dir)
     for name, patch in variants.items():
         saved = {key: getattr(modules[key.split(".")[0]], key.split(".")[1]) for key in patch}
@@ -58,45 +64,122 @@ def score(dataset, store_dir: Path, cache_dir: Path, variants: dict[str, dict], 
         rows, latency = [], []
         try:
             for conv in dataset.conversations:
-                system.start(conv)
-                system.store.close()
-                settings = system.settings.model_copy(update={"db": store_dir / f"{system.namespace}.db"})
-                system.store = open_store(settings)
-                system.service = service.MemoryService(system.store, system.embedder, system.ops, settings)
+                _open(system, store_dir, conv)
+                session_of = conv.turn_session()
                 for q in conv.questions:
                     t0 = time.perf_counter()
-                    hits = system.search(q, max(ks), "hybrid")
+                    hits = system.search(q, depth, strategy)
                     latency.append((time.perf_counter() - t0) * 1000)
                     row: dict[str, float] = {}
                     for k in ks:
-                        row.update(turn_metrics(q.evidence, [h.turns for h in hits], k))
+                        if turn_level:
+                            row.update(turn_metrics(q.evidence, [h.turns for h in hits], k))
+                        else:
+                            row.update(session_metrics(q.evidence, first_appearance([h.turns for h in hits], session_of), k))
                     rows.append((q.category, row))
                 system.close()
         finally:
             for key, value in saved.items():
                 setattr(modules[key.split(".")[0]], key.split(".")[1], value)
         overall, by_cat = aggregate(rows)
-        cells = " ".join(f"recall@{k} {overall[f'recall@{k}']:.3f}" for k in ks)
-        cats = ", ".join(f"{c} {v['recall@10']:.3f}" for c, v in by_cat.items())
+        cells = " ".join(f"{metric.format(k=k)} {overall[metric.format(k=k)]:.3f}" for k in ks)
+        if not turn_level:
+            cells += f" ndcg_any@10 {overall['ndcg_any@10']:.3f}"
+        main_k = metric.format(k=10 if turn_level else 5)
+        cats = ", ".join(f"{c} {v[main_k]:.3f}" for c, v in by_cat.items())
         print(f"{name:<16} {cells}  p50 {percentile(latency, 50):.1f} ms  ({cats})", flush=True)
+
+
+def _open(system, store_dir: Path, conv) -> None:
+    """Point `system` at the stored ingest of `conv` (made by `ingest`)."""
+    from server import service
+    from server.store import open_store
+
+    system.start(conv)
+    system.store.close()
+    settings = system.settings.model_copy(update={"db": store_dir / f"{system.namespace}.db"})
+    system.store = open_store(settings)
+    system.service = service.MemoryService(system.store, system.embedder, system.ops, settings)
+
+
+def misses(dataset, store_dir: Path, cache_dir: Path, depth: int = 20, show: int = 0) -> None:
+    """Where each evidence turn ends up for its question: found in the top 10, or why not.
+
+    The owner of a turn is the memory whose provenance names it directly (its own memory, or the one a
+    noop merged it into). Outcomes: top 10 (split by how: the owner itself, or its successor through
+    `_lift_history`), ranked 11-`depth`, in the candidate pools (vector or BM25) but ranked lower, in
+    no candidate pool, or stored nowhere.
+    """
+    from collections import Counter
+
+    from server.search import fts_query
+
+    table: Counter[tuple[str, str]] = Counter()
+    examples: list[str] = []
+    system = _system(store_dir, cache_dir)
+    for conv in dataset.conversations:
+        _open(system, store_dir, conv)
+        owner: dict[str, object] = {}
+        for rowid, memory in system.store.iter_all(system.namespace):
+            refs = [p[4:] for p in memory.provenance if p.startswith("ref:")]
+            for n, ref in enumerate(refs):
+                owner[ref] = (rowid, memory, n == 0)
+        texts = {t.id: t.content() for s in conv.sessions for t in s.turns}
+        for q in conv.questions:
+            hits = system.search(q, depth, "hybrid")
+            pool = max(50, 5 * depth)
+            qvec = system.embedder.embed_query(q.question)
+            vec = {r for r, _ in system.store.vector_search(system.namespace, qvec, pool, active_only=False)}
+            match = fts_query(q.question)
+            kw = {r for r, _ in system.store.keyword_search(system.namespace, match, pool)} if match else set()
+            for e in q.evidence:
+                if e not in owner:
+                    table[("stored nowhere", "-")] += 1
+                    continue
+                rowid, memory, own = owner[e]
+                state = ("own memory " if own else "merged (noop) into a memory ") + memory.status
+                rank = next((i for i, h in enumerate(hits) if e in h.turns), None)
+                if rank is not None and rank < 10:
+                    how = "top 10, via successor" if hits[rank].ref != memory.id else "top 10"
+                elif rank is not None:
+                    how = f"ranked 11-{depth}"
+                elif rowid in vec or rowid in kw:
+                    how = "in candidates, ranked lower"
+                else:
+                    how = "in no candidate pool"
+                table[(state, how)] += 1
+                if how.startswith(("in ", "ranked")) and len(examples) < show:
+                    examples.append(f"{q.category} | {q.question} | {e}: {texts.get(e, '')[:120]} | {how}")
+        system.close()
+    total = sum(table.values())
+    for (state, how), n in sorted(table.items(), key=lambda kv: -kv[1]):
+        print(f"{n:5d} {n / total:6.1%}  {state:<42} {how}")
+    for line in examples:
+        print(line)
 
 
 def main(argv: list[str] | None = None) -> int:
     from server.bench.datasets import load
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("action", choices=["ingest", "score"])
-    parser.add_argument("path", type=Path, help="locomo10.json")
+    parser.add_argument("action", choices=["ingest", "score", "misses"])
+    parser.add_argument("path", type=Path, help="locomo10.json or a LongMemEval file")
+    parser.add_argument("--format", choices=["locomo", "longmemeval"], default="locomo")
+    parser.add_argument("--strategy", choices=["hybrid", "vector", "keyword"], default="hybrid", help="what `score` runs")
     parser.add_argument("--store", type=Path, required=True, help="directory for the ingested stores (one SQLite file per conversation)")
     parser.add_argument("--offset", type=int, default=0)
     parser.add_argument("--limit", type=int, default=3)
     parser.add_argument("--cache-dir", type=Path, default=MODEL_CACHE, help="embedding model cache (ONNX export)")
+    parser.add_argument("--show", type=int, default=0, help="misses: print this many missed evidence turns")
     parser.add_argument("--variant", action="append", default=[], metavar="NAME=JSON", help="constants to set, e.g. share5='{\"service.NEIGHBOR_SHARE\": 0.5}'")
     args = parser.parse_args(argv)
-    dataset = load("locomo", args.path, limit=args.limit, offset=args.offset)
+    dataset = load(args.format, args.path, limit=args.limit, offset=args.offset)
     args.store.mkdir(parents=True, exist_ok=True)
     if args.action == "ingest":
         ingest(dataset, args.store, args.cache_dir)
+        return 0
+    if args.action == "misses":
+        misses(dataset, args.store, args.cache_dir, show=args.show)
         return 0
     variants = {"base": {}}
     for item in args.variant:
@@ -105,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
             variants[name] = json.loads(spec)
         except json.JSONDecodeError as exc:
             parser.error(f"--variant {name}: {exc}")
-    score(dataset, args.store, args.cache_dir, variants)
+    ks = (5, 10, 20) if dataset.level == "turn" else (1, 5, 10)
+    score(dataset, args.store, args.cache_dir, variants, ks, args.strategy)
     return 0
 
 

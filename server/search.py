@@ -13,15 +13,24 @@ STOPWORDS = frozenset(
     shall may might must about into over under again just also very too any some all each more most other such
     only own same s t don doesn didn""".split()
 )
+# Words that frame a question about memories rather than name its subject ("how many different...",
+# "what did I mention a couple of months ago"). Long stored messages contain them by chance, and BM25
+# then ranks a message for "how many people can it serve" first for "how many doctors did I visit".
+# Time frames belong to the date filters (`since`/`until`), not to word matching.
+QUESTION_FRAMES = frozenset(
+    """many much often different kind kinds type types sort sorts mentioned mention remember remind recall told
+    tell said say something anything thing things ever ago last recently recent couple day days week weeks
+    month months year years time times""".split()
+)
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def fts_query(text: str, max_terms: int = 24) -> str:
     """An FTS5 MATCH expression for free text: each term quoted (so no FTS syntax
-    from the user is ever interpreted), stopwords dropped, terms OR-ed for BM25."""
+    from the user is ever interpreted), stopwords and question frames dropped, terms OR-ed for BM25."""
     terms: list[str] = []
     for word in _WORD.findall(text.lower()):
-        if word in STOPWORDS or word in terms:
+        if word in STOPWORDS or word in QUESTION_FRAMES or word in terms:
             continue
         terms.append(word)
     if not terms:  # a query of only stopwords still deserves keyword candidates
@@ -32,16 +41,46 @@ def fts_query(text: str, max_terms: int = 24) -> str:
 VECTOR_WEIGHT = 0.5
 
 
-def fuse(vector_hits: Sequence[tuple[int, float]], keyword_hits: Sequence[tuple[int, float]], vector_weight: float | None = None) -> tuple[dict[int, float], dict[int, float], dict[int, float]]:
-    """Score the union of both candidate lists by the weighted mean of cosine similarity and max-normalised BM25.
+def _spread01(hits: Sequence[tuple[int, float]], limit: int | None) -> dict[int, float]:
+    """Scores mapped onto [0, 1]: the best 1, the floor 0 (all 1 when equal).
 
-    Returns (fused best first, vector similarity, normalised keyword score), each keyed by rowid.
-    Why not reciprocal-rank fusion: ranks throw away how much better the top hit is; on LoCoMo
-    (2 conversations, `reverie bench retrieval`) this scored recall@10 0.67 against RRF's 0.59.
+    The floor is the worst candidate's score when the list was cut at `limit` (every memory not listed
+    scores at most that), else the signal's own zero (no shared term, an unrelated vector): in a store
+    smaller than the pool, the second of two matches must not count as no match at all.
+    """
+    if not hits:
+        return {}
+    lo, hi = min(s for _, s in hits), max(s for _, s in hits)
+    if limit is None or len(hits) < limit:
+        lo = min(lo, 0.0)
+    span = hi - lo
+    return {rowid: (score - lo) / span if span > 0 else 1.0 for rowid, score in hits}
+
+
+def fuse(
+    vector_hits: Sequence[tuple[int, float]], keyword_hits: Sequence[tuple[int, float]], vector_weight: float | None = None,
+    limit: int | None = None,
+) -> tuple[dict[int, float], dict[int, float], dict[int, float]]:
+    """Score the union of both candidate lists by the weighted mean of min-max normalised cosine and BM25.
+
+    `limit` is the pool size both lists were asked for: a list that came back full was cut there.
+
+    Returns (fused best first, vector similarity, max-normalised keyword score), each keyed by rowid; the
+    last two are what `Scores` reports and what `find_matches` thresholds, so they keep their absolute scale.
+
+    Why min-max on both sides: each signal then spans [0, 1] over its own candidates and the weight alone
+    decides their shares. Max-normalised BM25 next to raw cosine gave BM25 the whole [0, 1] range while the
+    pool's cosines sit in a band about 0.3 wide, so BM25 decided most orderings; on LongMemEval, whose long,
+    request-like user turns share words with any question, hybrid fell below vector alone (recall_all@5
+    0.83 vs 0.90). With the question frames out of `fts_query` it is level with vector alone (0.90), and
+    LoCoMo recall@10 is unchanged (0.76 -> 0.77 on conversations 1-3, 0.71 on 4-5). Why not reciprocal-rank
+    fusion: ranks throw away how much better the top hit is (LoCoMo 0.69 against 0.76). Numbers:
+    bench/notes/retrieval.md.
     """
     vector_weight = VECTOR_WEIGHT if vector_weight is None else vector_weight
     vsim = dict(vector_hits)
     kmax = max((score for _, score in keyword_hits), default=0.0)
     kw = {rowid: (score / kmax if kmax > 0 else 0.0) for rowid, score in keyword_hits}
-    fused = {r: vector_weight * vsim.get(r, 0.0) + (1 - vector_weight) * kw.get(r, 0.0) for r in {*vsim, *kw}}
+    nv, nk = _spread01(vector_hits, limit), _spread01(keyword_hits, limit)
+    fused = {r: vector_weight * nv.get(r, 0.0) + (1 - vector_weight) * nk.get(r, 0.0) for r in {*vsim, *kw}}
     return dict(sorted(fused.items(), key=lambda kv: kv[1], reverse=True)), vsim, kw

@@ -373,7 +373,7 @@ class MemoryService:
 
     # -- recall ----------------------------------------------------------------------------------
     def recall(self, req: RecallRequest, actor: str = "tool", *, log: bool = True) -> RecallResult:
-        """Hybrid retrieval: vector KNN and FTS5 BM25 fused by reciprocal rank, then ranked.
+        """Hybrid retrieval: vector KNN and FTS5 BM25 candidates, fused (`search.fuse`), spread to neighbours, then ranked.
 
         Raises:
             InvalidInput: empty or oversized query, k out of range, bad dates or namespace.
@@ -418,7 +418,7 @@ class MemoryService:
             vector_hits = self.store.vector_search(req.namespace, qvec, pool, active_only=active_only)
         if keywords is not None:
             keyword_hits = keywords.result()
-        fused, vsim, kw = fuse(vector_hits, keyword_hits)
+        fused, vsim, kw = fuse(vector_hits, keyword_hits, limit=pool)
         rows = self.store.by_rowids(req.namespace, list(fused))
         if NEIGHBOR_SHARE and req.strategy == "hybrid":
             fused = self._spread(req.namespace, fused, rows)

@@ -42,7 +42,7 @@ def search(store, embedder, namespace: str, query: str, *, kind: str = "", tier:
     match = fts_query(query)
     if match:
         keyword_hits = store.keyword_search(namespace, match, pool)
-    fused, _, _ = fuse(vector_hits, keyword_hits)
+    fused, _, _ = fuse(vector_hits, keyword_hits, limit=pool)
     rows = store.by_rowids(namespace, list(fused))
     out = []
     for rowid, score in sorted(fused.items(), key=lambda kv: kv[1], reverse=True):
