@@ -46,7 +46,7 @@ def test_a_newer_but_less_trusted_statement_is_only_flagged(svc):
     a = remember(svc, OLD, valid_from=START - timedelta(days=20))
     b = remember(svc, NEW, source=Source.inferred)
     run_sleep(svc, "me", jobs=["conflicts"])
-    assert svc.store.get("me", a).status == "active"
+    assert svc.store.get("me", a).status == svc.store.get("me", b).status == "active"
     assert [c["status"] for c in svc.store.conflicts("me")] == ["open"]
 
 
