@@ -165,3 +165,20 @@ def test_a_copy_that_does_not_verify_is_rolled_back_whole(tmp_path, monkeypatch)
         assert store.counts() == {} and store.embedding_binding() is None
     finally:
         store.close()
+
+
+def test_reembed_rebuilds_the_vector_table_and_its_active_flags(tmp_path):
+    svc = _replica(Settings().database_url, tmp_path, "a")
+    try:
+        kept = svc.remember(RememberRequest(namespace="team", content="The release train leaves on Tuesdays.")).memory_ids[0]
+        gone = svc.remember(RememberRequest(namespace="team", content="Standups are at nine.")).memory_ids[0]
+        svc.forget("team", memory_id=gone, reason="test")
+        other = HashEmbedder(dim=32, model_id="test/hash32")
+        rows = [(r, m.namespace, other.embed([m.content])[0]) for r, m in svc.store.iter_all()]
+        assert svc.store.rebind_embedding(other.model_id, other.dim, rows) == 2
+        assert svc.store.embedding_binding() == ("test/hash32", 32)
+        hits = svc.store.vector_search("team", other.embed_query("release train"), 5, True)
+        assert [svc.store.by_rowids("team", [r])[r].id for r, _ in hits] == [kept]  # the forgotten one stays out
+        assert len(svc.store.vector_search("team", other.embed_query("release train"), 5, False)) == 2
+    finally:
+        svc.store.close()

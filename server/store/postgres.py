@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -116,26 +116,21 @@ class PostgresStore(SQLiteStore):
         )
         self.db.execute("CREATE INDEX memories_vec_hnsw ON memories_vec USING hnsw (embedding vector_cosine_ops)")
         self.db.execute("CREATE INDEX memories_vec_ns ON memories_vec(namespace)")
+        self.vectors._exists = False  # a rebind dropped the table this flag may have seen
 
-    def rebind_embedding(self, model_id: str, dim: int, vectors: Iterable[tuple[int, str, np.ndarray]]) -> int:
-        count = 0
-        with self.db.write():
-            self.db.execute("DROP TABLE IF EXISTS memories_vec")
-            self._create_vector_table(dim)
-            self.vectors._exists = False
-            for rowid, namespace, vector in vectors:
-                self.db.execute(
-                    "INSERT INTO memories_vec(rowid, namespace, active, embedding) "
-                    "SELECT ?, ?, status = 'active', ?::vector FROM memories WHERE rowid = ?",
-                    (rowid, namespace, vector_literal(vector), rowid),
-                )
-                count += 1
-            self.db.execute("UPDATE memories SET embedding_model = ?", (model_id,))
-            for key, value in (("embedding_model", model_id), ("embedding_dim", str(dim))):
-                self.db.execute(
-                    "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value)
-                )
-        return count
+    def _put_vector(self, rowid: int, namespace: str, vector: np.ndarray, active: bool | None = None) -> None:
+        """The `active` flag lives on the vector row here (the HNSW scan filters on it): read from the memory when not given."""
+        if active is None:
+            self.db.execute(
+                "INSERT INTO memories_vec(rowid, namespace, active, embedding) "
+                "SELECT ?, ?, status = 'active', ?::vector FROM memories WHERE rowid = ?",
+                (rowid, namespace, vector_literal(vector), rowid),
+            )
+        else:
+            self.db.execute(
+                "INSERT INTO memories_vec(rowid, namespace, active, embedding) VALUES (?, ?, ?, ?::vector)",
+                (rowid, namespace, active, vector_literal(vector)),
+            )
 
     # -- memories ------------------------------------------------------------------------------
     def insert(self, memory: Memory, vector: np.ndarray | None) -> int:
@@ -150,10 +145,7 @@ class PostgresStore(SQLiteStore):
                 raise InvalidInput(f"A memory with id {memory.id!r} already exists.")
             rowid = row[0]
             if vector is not None:
-                self.db.execute(
-                    "INSERT INTO memories_vec(rowid, namespace, active, embedding) VALUES (?, ?, ?, ?::vector)",
-                    (rowid, memory.namespace, memory.status == "active", vector_literal(vector)),
-                )
+                self._put_vector(rowid, memory.namespace, vector, memory.status == "active")
         return rowid
 
     def vector_of(self, namespace: str, memory_id: str) -> np.ndarray | None:

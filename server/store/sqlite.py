@@ -176,10 +176,7 @@ class SQLiteStore:
             self.db.execute("DROP TABLE IF EXISTS memories_vec")
             self._create_vector_table(dim)
             for rowid, namespace, vector in vectors:
-                self.db.execute(
-                    "INSERT INTO memories_vec(rowid, namespace, embedding) VALUES (?, ?, ?)",
-                    (rowid, namespace, np.asarray(vector, dtype=np.float32).tobytes()),
-                )
+                self._put_vector(rowid, namespace, vector)
                 count += 1
             self.db.execute("UPDATE memories SET embedding_model = ?", (model_id,))
             for key, value in (("embedding_model", model_id), ("embedding_dim", str(dim))):
@@ -190,6 +187,13 @@ class SQLiteStore:
             self.vectors.bump(purge=True)
         self.vectors.reset()
         return count
+
+    def _put_vector(self, rowid: int, namespace: str, vector: np.ndarray, active: bool | None = None) -> None:
+        """Write one vector row (`active`: the memory's status, when the caller has it; SQLite keeps it in the index)."""
+        self.db.execute(
+            "INSERT INTO memories_vec(rowid, namespace, embedding) VALUES (?, ?, ?)",
+            (rowid, namespace, np.asarray(vector, dtype=np.float32).tobytes()),
+        )
 
     # -- memories ------------------------------------------------------------------------
     def insert(self, memory: Memory, vector: np.ndarray | None) -> int:
@@ -204,10 +208,7 @@ class SQLiteStore:
                 raise
             rowid = self.db.last_rowid()
             if vector is not None:
-                self.db.execute(
-                    "INSERT INTO memories_vec(rowid, namespace, embedding) VALUES (?, ?, ?)",
-                    (rowid, memory.namespace, np.asarray(vector, dtype=np.float32).tobytes()),
-                )
+                self._put_vector(rowid, memory.namespace, vector, memory.status == "active")
                 self.vectors.added(memory.namespace, rowid, vector, memory.status == "active")
         return rowid
 
