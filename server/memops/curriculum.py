@@ -185,26 +185,6 @@ def _example(r, pool, existing, new, kind, action, target_mem=None):
             "strength": strength, "decay": decay}
 
 
-_NOT_VERBS = {"don't", "can't", "never", "always", "also", "just", "still", "usually", "really", "only", "no", "am", "was"}
-
-
-def terse(text: str) -> str:
-    """A note without its subject, as agents write them ("Has two kids", "Is allergic to kiwi", "Works at Globex").
-
-    Why: a statement that starts like a yes/no question ("Has...", "Is...") but has no question mark is a fact.
-    """
-    if text.startswith("I'm "):
-        return "Is " + text[4:]
-    if text.startswith(("I have ", "I've ")):
-        return "Has " + text.split(" ", 2)[2]
-    parts = text.split(" ", 2)
-    if len(parts) == 3 and parts[0] == "I" and parts[1].isalpha() and parts[1] not in _NOT_VERBS:
-        v = parts[1]
-        v = v[:-1] + "ies" if v.endswith("y") and v[-2:-1] not in "aeiou" else v + "es" if v.endswith(("s", "sh", "ch", "x", "o")) else v + "s"
-        return f"{v.capitalize()} {parts[2]}"
-    return text
-
-
 def _family_example(r, pool):
     u = r.random()
     fam = r.choice(FRAME_FAMILIES if u < 0.27 else PARAPHRASE_FAMILIES if u < 0.47 else STATE_FAMILIES if u < 0.62 else FAMILIES)(r)
@@ -215,8 +195,6 @@ def _family_example(r, pool):
     hard = [{"content": t, "kind": k} for t, k in [pick("other")]] if r.random() < 0.4 else []
     if op == "add_fresh":
         text, kind = pick(r.choice(["base", "base", "detail", "change", "other"]))
-        if r.random() < 0.25:
-            text = terse(text)
         return _example(r, pool, hard if op != "add_fresh" else [], text, kind, "add")
     if op == "add_near":
         old = {"content": r.choice(base)[0], "kind": fk}
