@@ -60,6 +60,28 @@ def _event_texts(r: random.Random) -> tuple[list[str], str]:
     return r.sample(events, 3), h
 
 
+_THEMES = ["volunteering at the shelter", "my art", "running", "my family", "my recovery", "the band", "my garden", "teaching",
+           "my new job", "the community choir", "photography", "my online shop", "mentoring kids", "cooking for friends",
+           "my studies", "the dance studio", "fostering animals", "writing my blog"]
+_REFLECT = ["{t} has been such a big part of my life", "I've been thinking a lot about {t} lately",
+            "{t} really got me through a rough patch", "I want to share what {t} taught me with others",
+            "my {rel} got me into {t} years ago", "some days {t} is exhausting, but I keep going",
+            "{t} showed me how much I can grow", "I started {t} {when} and never looked back",
+            "people keep asking me how I find time for {t}", "I'm hoping to turn {t} into something bigger next year",
+            "{t} connects me with people I'd never have met", "I spent {when} on {t} and it felt great",
+            "I learned to be patient through {t}", "{t} is where I feel most like myself",
+            "my {rel} thinks {t} changed me for the better", "I had a setback with {t} {when}, but I'm back at it"]
+
+
+def theme_turns(r: random.Random) -> tuple[str, str]:
+    """Two things one person says about the same theme in a chat: shared words, two different statements."""
+    t = r.choice(_THEMES)
+    a, b = r.sample(_REFLECT, 2)
+    fill = lambda s: s.format(t=t, rel=r.choice(L.RELATIONS), when=r.choice(_WHEN))  # noqa: E731
+    up = lambda s: s[0].upper() + s[1:]  # noqa: E731
+    return up(fill(a)), up(fill(b))
+
+
 def _chat(r: random.Random, body: str, other: str, ask_back: float = 0.35) -> str:
     """Wrap a statement in a chat turn: maybe a greeting before, a feeling or a question back after."""
     parts = []
@@ -108,12 +130,19 @@ def chat_example(r: random.Random, make) -> dict:
     me, them = r.sample(L.PEOPLE, 2)
     spk = r.random() < 0.7
     a, b = (me, them) if spk else (None, None)
-    op = r.choices(["fact", "ask_fact", "chitchat", "events", "other_speaker", "noop", "update", "supersede"],
-                   [0.16, 0.16, 0.16, 0.18, 0.09, 0.08, 0.06, 0.11])[0]
+    op = r.choices(["fact", "ask_fact", "chitchat", "events", "other_speaker", "noop", "update", "supersede", "theme", "chitchat_again"],
+                   [0.13, 0.13, 0.12, 0.15, 0.08, 0.08, 0.06, 0.09, 0.11, 0.05])[0]
     # Neighbours from the same conversation: the other person's chit-chat and a fact of theirs.
     ctx = [{"content": _say(b, chitchat(r, me)), "kind": "fact"}] if spk and r.random() < 0.5 else []
     if op == "chitchat":
         return make(ctx, _say(a, chitchat(r, them)), "fact", "skip", None)
+    if op == "chitchat_again":  # the same person cheering again: nothing to keep, nothing to replace
+        old = [{"content": _say(a, chitchat(r, them)), "kind": "fact"} for _ in range(r.choice([1, 2]))]
+        return make(old + ctx, _say(a, chitchat(r, them)), "fact", "skip", None)
+    if op == "theme":  # the same theme again: a new statement, even though the words and the speaker repeat
+        t1, t2 = theme_turns(r)
+        old = [{"content": _say(a, _chat(r, t1, them, 0.3)), "kind": "fact"}]
+        return make(old + ctx, _say(a, _chat(r, t2, them, 0.3)), r.choice(["fact", "event", "preference"]), "add", None)
     if op == "ask_fact":
         _, text, kind = _fact(r)
         need = r.choice(_NEED)
@@ -151,6 +180,9 @@ def state_change(r: random.Random) -> dict:
     rel, pj = r.choice(L.RELATIONS), r.choice(L.PROJECTS)
     al, g = r.choice(L.ALLERGENS), r.choice(L.GENRES)
     veh, lang = r.choice(L.VEHICLES), r.choice(L.SPOKEN)
+    race = r.choice(["the Porto half marathon", "a triathlon in Ghent", "the Bergen 10k", "the city marathon", "a 100 km bike race",
+                     "the Lyon trail race", "an open-water swim in Perth"])
+    topic, room = r.choice(L.TOPICS), r.choice(["kitchen", "bathroom", "attic", "living room", "garden shed"])
     states = [
         ("fact", ["I'm not dating anyone at the moment", "I'm unattached", "No partner for me right now"],
          ["I have a girlfriend now", "My partner and I just moved in together", "I proposed last weekend and she said yes"],
@@ -185,6 +217,23 @@ def state_change(r: random.Random) -> dict:
          f"My {rel} is preparing for a {lang} exam"),
         ("fact", ["I have long hair", "My hair reaches my shoulders"],
          ["I cut my hair really short", "I shaved my head last week"], f"My {rel} has long hair"),
+        ("constraint", [f"I'm allergic to {al}", f"{al.capitalize()} sets off my allergy"],
+         [f"My allergy test came back negative for {al}", f"The allergist says the {al} allergy is gone"], f"My {rel} is allergic to {al}"),
+        # A goal or a process and its completion: the plan no longer holds as stated.
+        ("goal", [f"I'm training for {race}", f"I'm getting ready to run {race}", f"{race.capitalize()} is what I'm training for"],
+         [(f"I finished {race} in {r.randint(2, 5)}:{r.randint(10, 59)}!", "outcome"), (f"I ran {race} last weekend and crossed the line!", "outcome"),
+          (f"Done! I completed {race}", "outcome")], f"My {rel} is training for {race}"),
+        ("goal", [f"I'm saving up for {veh}", f"Every spare euro goes towards {veh}"],
+         [(f"I finally bought {veh}", "outcome"), (f"{veh.capitalize()} is parked outside my house now, I bought it", "outcome")],
+         f"My {rel} is saving up for {veh}"),
+        ("goal", [f"I'm applying to {co}", f"I sent my application to {co}"],
+         [(f"{co} hired me!", "outcome"), (f"I got the job at {co}", "outcome"), (f"{co} turned me down", "outcome")],
+         f"My {rel} is applying to {co}"),
+        ("goal", [f"I'm writing my thesis on {topic}", f"My thesis about {topic} is in progress"],
+         [(f"I handed in my thesis on {topic}", "outcome"), (f"I defended my thesis last week", "outcome")],
+         f"My {rel} is writing a thesis on {topic}"),
+        ("fact", [f"We're renovating the {room}", f"The {room} is a building site at the moment"],
+         [f"The {room} renovation is finished", f"Our new {room} is done at last"], f"My {rel} is renovating the {room}"),
     ]
     kind, base, change, other = r.choice(states)
     return dict(kind=kind, base=base, detail=[base[0] + r.choice([f", since {r.choice(L.MONTHS)}", ", for a while now"])],
@@ -226,7 +275,7 @@ def lookalike_habit(r: random.Random) -> dict:
     (act, unit), (act2, unit2) = r.sample([("run", "km"), ("swim", "km"), ("cycle", "km"), ("walk", "km"), ("row", "km"),
                                            ("practise piano", "minutes"), ("meditate", "minutes"), ("lift weights", "sets")], 2)
     d, d2, d3 = r.sample(L.DAYS, 3)
-    n, n2 = r.sample([2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 30, 45], 2)
+    n, n2 = r.sample([2, 3, 4, 6, 7, 8, 12, 15, 20, 30, 45], 2)
     veh = r.choice(["train", "bus", "tram", "ferry"])
     p1, p2 = r.sample(["to the office", "to see my parents", "to the gym", "to my night class", "to the airport", "to visit my grandmother"], 2)
     if r.random() < 0.5:
@@ -242,4 +291,15 @@ def lookalike_habit(r: random.Random) -> dict:
                 other=[f"I take the {veh} {p2}", f"I take the {veh} {p2} on {d}s"])
 
 
-STATE_FAMILIES = [state_change, polarity_restatement, lookalike_habit]
+def likes_and_dislikes(r: random.Random) -> dict:
+    """A taste and its neighbours: disliking another thing is a new fact, not a contradiction; going off it is."""
+    g, g2 = r.sample(L.GENRES + L.BOOKS_GENRES, 2)
+    rel = r.choice(L.RELATIONS)
+    return dict(kind="preference",
+                base=[f"I like {g}", f"I'm into {g}", f"{g[0].upper() + g[1:]} is my kind of thing", f"I'm a fan of {g}"],
+                detail=[f"I like {g}, mostly the older stuff", f"I'm into {g}, especially live"],
+                change=[f"I don't like {g} anymore", f"I've gone off {g}", f"I'm tired of {g} these days"],
+                other=[f"I don't like {g2}", f"I can't stand {g2}", f"I'm not into {g2} at all", f"I also like {g2}", f"My {rel} likes {g}"])
+
+
+STATE_FAMILIES = [state_change, polarity_restatement, lookalike_habit, likes_and_dislikes]

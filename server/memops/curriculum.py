@@ -56,6 +56,11 @@ def _action_phrase(r):
     ])
 
 
+_MINE = ["sourdough", "pizza dough", "laptop", "sourdough starter", "tomato plants", "espresso", "phone battery", "rice",
+         "cheesecake", "basil", "wifi", "handwriting", "bike chain"]
+_ADJ = ["dense", "slow", "bitter", "dry", "flat", "soggy", "sticky", "weak", "noisy", "pale"]
+
+
 def question(r):
     c, t, f = r.choice(L.CITIES), r.choice(L.TOPICS), r.choice(L.FOODS)
     tool, tool2 = r.sample(L.TOOLS, 2)
@@ -69,6 +74,8 @@ def question(r):
         f"When does the {r.choice(L.APPOINTMENTS)} usually take place?", f"Who invented {t}?",
         f"Is it worth learning {r.choice(L.LANGS)} in 2025?", f"what's the weather like in {c} in {r.choice(L.MONTHS)}?",
         f"Remind me, what did I say about {t}?", f"Could you recommend a book on {t}?",
+        f"Why is my {r.choice(_MINE)} always so {r.choice(_ADJ)}?", f"Why does my {r.choice(_MINE)} turn out so {r.choice(_ADJ)}?",
+        f"What am I doing wrong with my {r.choice(_MINE)}?", f"How can I make my {r.choice(_MINE)} less {r.choice(_ADJ)}?",
     ])
 
 
@@ -91,9 +98,18 @@ def smalltalk(r):
     return r.choice([a, a.capitalize(), f"{a} {r.choice(L.SMALLTALK)}", f"{a}!", f"{a} :)"])
 
 
+_ONE_OFF = ["screenshot", "draft", "email", "example", "document", "reply", "query", "slide", "chart", "paragraph", "table",
+            "translation", "snippet", "summary"]
+
+
 def transient(r):
     ins = _instruction(r)
-    if r.random() < 0.5:
+    u = r.random()
+    if u < 0.25:  # a one-off scope named by its object, or by the day
+        noun = r.choice(_ONE_OFF)
+        return r.choice([f"{ins[0].upper() + ins[1:]} for this {noun} only", f"Today only, {ins}", f"Only for this {noun}, {ins}",
+                         f"Just for this {noun}: {ins}", f"{ins[0].upper() + ins[1:]}, today only"])
+    if u < 0.6:
         return f"{r.choice(_TRANSIENT_PRE)}, {ins}"
     return f"{ins[0].upper() + ins[1:]} {r.choice(_TRANSIENT_POST)}"
 

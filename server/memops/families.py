@@ -34,7 +34,8 @@ def lives(r):
         detail=[f"I live in {c}, in a flat near the old harbour", f"I live in {c} with my {rel}",
                 f"I'm based in {c}, in the northern part of the city", f"My home is in {c}; I rent a small place downtown"],
         change=[f"I moved to {c2}", f"I live in {c2} now", f"I no longer live in {c}; I relocated to {c2}",
-                f"We left {c} and settled in {c2}", f"Home is {c2} these days, not {c}", f"Correction: I live in {c2}, not {c}"],
+                f"We left {c} and settled in {c2}", f"Home is {c2} these days, not {c}", f"Correction: I live in {c2}, not {c}",
+                f"I moved from {c} to {c2} in the {r.choice(['spring', 'summer', 'autumn', 'winter'])}", f"I relocated from {c} to {c2} last year"],
         other=[f"My {rel} lives in {c}", f"My {rel} lives in {c2}", f"I grew up in {c2}", f"I was born in {c2}"],
         ask=["Where do I live?", "Which city am I based in?", "where is my home"])
 
@@ -189,7 +190,7 @@ def allergy(r):
         ask=["What am I allergic to?", "Do I have any allergies?", "which foods should I avoid"])
 
 
-_DIETS = ["lacto-vegetarian", "vegan", "pescatarian", "gluten-free", "keto", "halal", "kosher"]
+_DIETS = ["lacto-vegetarian", "plant-based", "pescatarian", "gluten-free", "keto", "halal", "kosher"]
 
 
 def diet(r):
@@ -226,8 +227,13 @@ def schedule(r):
         other=[f"My {rel} is unavailable on {d}s", f"I'm also unavailable on {d2}s"])
 
 
+_FORMATS = ["numbered lists", "tables", "short paragraphs", "headings", "bold keywords", "emoji", "plain prose", "bullet lists",
+            "code blocks", "one-line answers"]
+
+
 def style(r):
     lang, lang2 = _two(r, L.SPOKEN)
+    fm, fm2 = _two(r, _FORMATS)
     pl, pl2 = _two(r, L.LANGS)
     opts = [
         ("constraint", [f"Always answer me in {lang}", f"Reply in {lang} from now on", f"I want every answer in {lang}"],
@@ -245,6 +251,10 @@ def style(r):
         ("preference", ["I prefer tabs over spaces", "Indent with tabs, not spaces", "Tabs are my indentation of choice"],
          ["I prefer tabs over spaces, width four"],
          ["I prefer spaces over tabs", "Indent with spaces, not tabs"], ["I like a dark editor theme"]),
+        ("preference", [f"I like answers formatted as {fm}", f"Use {fm} in your replies", f"Format replies with {fm}, please"],
+         [f"I like answers formatted as {fm}, with a one-line summary on top"],
+         [f"Stop using {fm}; I prefer {fm2}", f"No more {fm}, give me {fm2} instead", f"Drop the {fm}, I want {fm2}"],
+         [f"My {r.choice(L.RELATIONS)} likes {fm2}"]),
         ("constraint", ["Use metric units", "Give measurements in metric", "Always metric units, please"],
          ["Use metric units, and Celsius for temperatures"],
          ["Use imperial units from now on", "Switch to imperial units instead of metric"],

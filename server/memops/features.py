@@ -18,6 +18,8 @@ import numpy as np
 from . import text as T
 from .schema import KINDS
 
+_EVALUATIVE = frozenset(T.stem(w) for w in T.EVALUATIVE)
+_GLUE = _EVALUATIVE | frozenset(T.stem(w) for w in T.CHATTER)
 _DISCOURSE = frozenset(T.stem(w) for w in ("actually", "now", "anymore", "longer", "instead", "still",
                                             "currently", "these", "days", "again", "correction", "update"))
 _WH = ("what", "when", "where", "who", "whom", "whose", "why", "how", "which")
@@ -50,6 +52,15 @@ class Parsed:
     speaker: str = ""
     told: int = 0  # content words in first-person sentences that are not questions: facts a question can carry
     asked: float = 0.0  # share of sentences that are questions
+    episode: bool = False  # tells of something that happened once ("I went hiking last weekend"), not a standing fact
+
+
+_EPISODE = re.compile(
+    r"\b(?:yesterday|last (?:night|week|weekend|month|year|summer|winter|spring|fall|autumn|[a-z]+day)|[a-z0-9]+ (?:days?|weeks?|months?|years?) ago"
+    r"|this (?:morning|afternoon|past)|earlier (?:today|this week)|the other day|on (?:the )?(?:[a-z]+day|weekend))\b"
+    r"|\b(?:i|we) (?:just |finally |recently |also )?(?:went|took|had|got|made|saw|met|visited|tried|finished|started|did|"
+    r"bought|joined|ran|won|attended|signed|came|gave|found|spent|painted|wrote|read|watched|played|cooked|baked|"
+    r"hiked|celebrated|volunteered|picked|threw|hosted|organized|organised|entered|showed|booked)\b")
 
 
 def _sentences(raw: str) -> tuple[int, float]:
@@ -77,6 +88,7 @@ def parse(raw: str) -> Parsed:
         speaker=speaker,
         told=told,
         asked=asked,
+        episode=bool(_EPISODE.search(raw.lower().replace("’", "'"))),
         raw=raw,
         toks=toks,
         content=frozenset(T.content_tokens(raw)),
@@ -84,7 +96,7 @@ def parse(raw: str) -> Parsed:
         nums=frozenset(T.numbers(raw)),
         days=frozenset(t.rstrip("s") for t in toks if t in T.DAYS),
         months=frozenset(t for t in toks if t in T.MONTHS),
-        ents=frozenset(T.capitalised(raw)),
+        ents=frozenset(T.stem(e) for e in T.capitalised(raw)),  # "Sundays" and "Sunday" are one name
         neg=T.negation_count(raw),
         trigrams=frozenset(norm[i : i + 3] for i in range(max(len(norm) - 2, 0))),
         bigrams=frozenset(zip(toks, toks[1:])),
@@ -109,7 +121,7 @@ def statement_features(p: Parsed) -> list[float]:
         float(first in _WH),
         float(first in _AUX),
         _clip(T.has_any(low, T.HEDGES)),
-        _clip(T.has_any(low, T.TRANSIENT)),
+        _clip(T.has_any(low, T.TRANSIENT) + bool(T.TRANSIENT_RE.search(low))),
         _clip(T.has_any(low, T.SMALLTALK)) * float(n <= 8),
         float(n <= 4),
         _clip(T.has_any(low, T.REQUEST)),
@@ -139,6 +151,7 @@ def statement_features(p: Parsed) -> list[float]:
         p.asked,
         float(is_q and p.told >= 2),
         float(bool(p.speaker)),
+        float(p.episode),
     ]
 
 
@@ -172,6 +185,15 @@ def pair_features(new: Parsed, old: Parsed, old_kind: str, cos: float, best_cos:
             pos = i / max(len(new.toks) - 1, 1)
             break
     low = new.raw.lower()
+    # What the new statement adds: only judgements ("the best ever, in my opinion": a restatement) or something
+    # concrete (a number, a name, a day: a refinement or a change).
+    judged = len(new_only & _EVALUATIVE) / len(new_only) if new_only else 0.0
+    # Overlap of what each says once judgements and chat glue are set aside: two turns of one chat share
+    # "thanks, awesome, keep it up" and a theme, not a fact.
+    names = new.ents | old.ents | {new.speaker, old.speaker}  # a name says who, not what (other features compare names)
+    core_new, core_old = new.stems - _GLUE - names, old.stems - _GLUE - names
+    core_inter = len(core_new & core_old)
+    concrete = bool(new.nums - old.nums) or bool(new.ents - old.ents) or bool(new.days - old.days) or bool(new.months - old.months)
     kind_onehot = [float(old_kind == k) for k in KINDS]
     return [
         cos,
@@ -208,6 +230,15 @@ def pair_features(new: Parsed, old: Parsed, old_kind: str, cos: float, best_cos:
         math.log1p(len(new.toks)) - math.log1p(len(old.toks)),
         float(bool(new.speaker) and bool(old.speaker) and new.speaker != old.speaker),  # another person's statement
         math.log1p(len(new.toks)) / 4.0,
+        judged,
+        float(bool(new_only) and judged == 1.0),
+        core_inter / max(len(core_new | core_old), 1),
+        core_inter / max(len(core_old), 1),
+        core_inter / max(len(core_new), 1),
+        float(concrete),
+        # Two things that happened: a later one does not make the earlier one false.
+        float(new.episode and old.episode),
+        float(old.episode and not new.episode),
         *kind_onehot,
     ]
 

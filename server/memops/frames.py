@@ -190,6 +190,48 @@ def comparison_texts(r: random.Random) -> dict:
                 other=f"I prefer {c} {prep} {d}")
 
 
+_SWAPS = [("morning", "afternoon"), ("morning", "evening"), ("early", "late"), ("window", "aisle"), ("hot", "cold"),
+          ("dark", "light"), ("short", "long"), ("quiet", "lively"), ("spicy", "mild"), ("indoor", "outdoor"),
+          ("paper", "digital"), ("small", "large"), ("weekday", "weekend"), ("video", "voice")]
+_SWAP_NOUNS = ["meetings", "flights", "workouts", "seats", "classes", "walks", "showers", "calls", "trains", "lunches",
+               "study sessions", "runs", "appointments", "check-ins"]
+
+
+def modifier_swap_texts(r: random.Random) -> dict:
+    """'I prefer morning meetings' vs 'I prefer afternoon meetings': one modifier swapped is a change (supersede);
+    the same modifier on another noun is another preference (add)."""
+    a, b = r.choice(_SWAPS)
+    if r.random() < 0.5:
+        a, b = b, a
+    noun, noun2 = r.sample(_SWAP_NOUNS, 2)
+    verb = r.choice(["I prefer", "I like", "I'd rather have", "I always book", "I go for"])
+    base = f"{verb} {a} {noun}"
+    return dict(kind="preference", base=base, ask=[f"Do I prefer {a} or {b} {noun}?"],
+                noop=r.choice([f"{_cap(a)} {noun} suit me best", f"{verb} {a} {noun}, as always", f"For {noun}, {a} works best for me"]),
+                detail=f"{base}, ideally {r.choice(['on Tuesdays', 'with a short agenda', 'near home', 'when I can choose'])}",
+                change=r.choice([f"{verb} {b} {noun}", f"{verb} {b} {noun} now", f"{_cap(b)} {noun} suit me better these days",
+                                 f"{verb} {b} {noun}, not {a} ones"]),
+                other=r.choice([f"{verb} {a} {noun2}", f"My {r.choice(L.RELATIONS)} prefers {b} {noun}"]))
+
+
+_ROUTINES = [("run", "km"), ("swim", "lengths"), ("cycle", "km"), ("walk", "miles"), ("do", "push-ups"), ("read", "pages")]
+
+
+def routine_texts(r: random.Random) -> dict:
+    """'I run 5 km three times a week': two numbers; changing one of them is a change, the other staying the same."""
+    act, unit = r.choice(_ROUTINES)
+    n, n2 = r.sample([3, 4, 6, 8, 12, 15, 20, 25, 30, 40], 2)
+    f, f2 = r.sample(["twice", "three times", "four times", "five times", "once"], 2)
+    per = r.choice(["a week", "a month"])
+    base = f"I {act} {n} {unit} {f} {per}"
+    change = r.choice([f"I {act} {n2} {unit} {f} {per}", f"I {act} {n} {unit} {f2} {per} now", f"These days I {act} {n2} {unit} {f} {per}",
+                       f"Update: I {act} {n2} {unit} {f} {per}"])
+    return dict(kind="fact", base=base, ask=[f"How often do I {act}?"],
+                noop=r.choice([f"{f.capitalize()} {per} I {act} {n} {unit}", f"I {r.choice(['usually', 'normally'])} {act} {n} {unit} {f} {per}"]),
+                detail=f"{base}, {r.choice(['before work', 'along the river', 'with a friend', 'at the sports centre'])}",
+                change=change, other=r.choice([f"My {r.choice(L.RELATIONS)} {act}s {n2} {unit} {f} {per}", f"I also {r.choice(['lift weights', 'do yoga'])} {f2} {per}"]))
+
+
 def _as_family(gen):
     def fam(r):
         d = gen(r)
@@ -201,4 +243,5 @@ def _as_family(gen):
 
 
 # Weighted like families.FAMILIES: a list the curriculum samples uniformly.
-FRAME_FAMILIES = [_as_family(frame_example_texts)] * 6 + [_as_family(negation_texts)] * 2 + [_as_family(comparison_texts)]
+FRAME_FAMILIES = ([_as_family(frame_example_texts)] * 6 + [_as_family(negation_texts)] * 2 + [_as_family(comparison_texts)] * 2
+                  + [_as_family(modifier_swap_texts)] * 2 + [_as_family(routine_texts)])

@@ -71,6 +71,10 @@ _FILLER_PRE = ["Just so you know, ", "FYI, ", "As I mentioned, ", "To be clear, 
 _FILLER_POST = [", in my opinion", ", honestly", ", as I said before", ", that's just how it is", ", no surprise there",
                 ", I think I told you", ", nothing new", ", as always", ", if that matters", ", for what it's worth",
                 ", in my view", ", I'd say", ", if I'm honest", ", to be fair", ", by the way", ", pretty much", ", more or less"]
+# Judgements tacked on to a fact: an opinion about it, not a new fact (still a noop).
+_JUDGE_POST = [", which suits me fine", ", and I'm happy with that", ", no doubt about it", ", I have to say", ", plain and simple",
+               ", and honestly that's great", ", as far as I'm concerned", ", and I wouldn't change it", ", which I'm glad about",
+               " - that's just me", ", and it's the best", ", full stop", ", hands down", ", which is pretty great"]
 # Adverbs that hedge or generalise without adding a fact ("I usually go to bed at 11").
 _INFIX = ["usually", "typically", "generally", "normally", "pretty much always", "mostly", "honestly"]
 
@@ -79,9 +83,10 @@ def restate(r: random.Random, text: str) -> str:
     """Wrap a statement in words that add no information (a restatement is still a noop)."""
     if text.startswith("I ") and r.random() < 0.25:
         return f"I {r.choice(_INFIX)} {text[2:]}"
-    if r.random() < 0.5:
+    u = r.random()
+    if u < 0.4:
         return r.choice(_FILLER_PRE) + (text[0].lower() + text[1:] if not text.startswith("I ") else text)
-    return text + r.choice(_FILLER_POST)
+    return text + r.choice(_JUDGE_POST if u < 0.65 else _FILLER_POST)
 
 
 def _a(w: str) -> str:
@@ -93,4 +98,59 @@ def paraphrase_family(r: random.Random) -> dict:
     return dict(kind=kind, base=base, detail=detail, change=change, other=[other])
 
 
-PARAPHRASE_FAMILIES = [paraphrase_family]
+_TITLES = ["The Glass Orchard", "Salt and Lanterns", "Northbound", "The Quiet Cartographer", "Paper Moons",
+           "A Winter in Ghent", "The Long Field", "Copper Tides", "Lullaby for Engines", "Red Harbour"]
+_WORKS = ["film", "novel", "album", "board game", "podcast", "TV series"]
+_INTOLERANT = [("gluten intolerant", "bread"), ("intolerant to lactose", "milk"), ("sensitive to caffeine", "coffee"),
+               ("intolerant to fructose", "fruit juice"), ("sensitive to spicy food", "chilli")]
+_HOURS = [("10pm", "ten at night"), ("6am", "six in the morning"), ("7:30", "half past seven"), ("8pm", "eight in the evening"),
+          ("5:30am", "half past five in the morning"), ("12", "twelve o'clock")]
+
+
+def elaboration_family(r: random.Random) -> dict:
+    """One fact restated with a reason, a consequence, a judgement or an apposition: new words, same fact (noop).
+
+    The update next to it adds something concrete (a name, a number, a place), which is what a refinement is.
+    """
+    al, al2 = r.sample(L.ALLERGENS, 2)
+    p = r.choice(L.PEOPLE)
+    c, c2 = r.sample(L.CITIES, 2)
+    h, h2 = r.sample(L.HOBBIES, 2)
+    j = r.choice(L.JOBS)
+    n, n2 = r.sample(range(3, 25), 2)
+    t, t2 = r.sample(_TITLES, 2)
+    w = r.choice(_WORKS)
+    cond, food = r.choice(_INTOLERANT)
+    (hr, hr_words), (hr2, _) = r.sample(_HOURS, 2)
+    rel, rel2 = r.sample(L.RELATIONS, 2)
+    sets = [
+        ("constraint", [f"I'm allergic to {al}", f"{al.capitalize()} gives me a reaction, so I steer clear of it",
+                        f"I stay away from {al} because of my allergy", f"I have to avoid {al}; I react to it"],
+         [f"I'm allergic to {al}; my doctor confirmed it in {r.choice(L.MONTHS)}"], [f"My latest test shows I'm not allergic to {al} after all"],
+         f"I'm allergic to {al2}"),
+        ("constraint", [f"I'm {cond}", f"{food.capitalize()} makes me feel ill because I'm {cond}", f"Being {cond}, I keep away from {food}"],
+         [f"I'm {cond}, diagnosed by Dr. {p} {n} years ago"], [f"I'm not {cond} anymore, the tests are clear"], f"My {rel} is {cond}"),
+        ("preference", [f"My favourite {w} is {t}", f"{t} is the best {w} ever made, if you ask me", f"No {w} beats {t} for me",
+                        f"{t} is hands down my top {w}"],
+         [f"My favourite {w} is {t}; I've enjoyed it {n} times"], [f"My favourite {w} is {t2} now", f"{t2} has replaced {t} as my favourite {w}"],
+         f"My {rel}'s favourite {w} is {t}"),
+        ("fact", [f"I've been {_a(j)} for {n} years", f"I have {n} years of experience as {_a(j)}", f"{n} years now I've worked as {_a(j)}"],
+         [f"I've been {_a(j)} for {n} years, the last {n2} of them in {c}"], [f"I left my job as {_a(j)} after {n} years"],
+         f"My {rel} has been {_a(j)} for {n} years"),
+        ("fact", [f"My {rel} {p} lives in {c}", f"{p}, my {rel}, is based in {c}", f"{p} is my {rel} and lives in {c}",
+                  f"{c} is where my {rel} {p} lives"],
+         [f"My {rel} {p} lives in {c} with two dogs"], [f"My {rel} {p} moved from {c} to {c2}", f"{p}, my {rel}, lives in {c2} now"],
+         f"My {rel2} lives in {c}"),
+        ("preference", [f"I enjoy {h}", f"{h.capitalize()} is one of my favourite things to do", f"I love spending my free time on {h}",
+                        f"Few things make me as happy as {h}"],
+         [f"I enjoy {h} with a club in {c} every {r.choice(L.DAYS)}"], [f"I've lost interest in {h}", f"I don't enjoy {h} anymore"],
+         f"I enjoy {h2}"),
+        ("fact", [f"I usually go to sleep around {hr}", f"Lights out for me is typically about {hr_words}", f"I'm normally in bed by {hr}"],
+         [f"I usually go to sleep around {hr}, after reading for {n} minutes"], [f"I go to sleep around {hr2} these days"],
+         f"My {rel} goes to sleep around {hr}"),
+    ]
+    kind, base, detail, change, other = r.choice(sets)
+    return dict(kind=kind, base=base, detail=detail, change=change, other=[other])
+
+
+PARAPHRASE_FAMILIES = [paraphrase_family, paraphrase_family, elaboration_family]

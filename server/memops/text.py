@@ -55,6 +55,23 @@ SMALLTALK = ("hello", "hi", "hey", "thanks", "thank you", "thx", "good morning",
 REQUEST = ("can you", "could you", "would you", "will you", "please", "tell me", "show me", "help me",
            "write", "explain", "give me", "summarize", "summarise", "translate", "list", "let's",
            "remind me what", "what do you", "do you", "generate", "draft", "fix this", "check this")
+# "for this screenshot only", "today only", "only for this draft": a one-off scope, whatever the noun.
+TRANSIENT_RE = re.compile(r"\b(?:(?:just |only )?for this (?!week\b|month\b|year\b|morning\b|evening\b|weekend\b)[a-z]+ only"
+                          r"|only for this [a-z]+|just for this [a-z]+|today only|only for today|this once)\b")
+# Words that judge or generalise without stating a new fact: what a restatement adds ("the best film ever, in my opinion").
+EVALUATIVE = {"best", "favourite", "favorite", "great", "amazing", "love", "loved", "opinion", "think", "honestly",
+              "really", "typically", "usually", "generally", "normally", "mostly", "ever", "all", "time", "truly",
+              "definitely", "absolutely", "fan", "enjoy", "happy", "wonderful", "awesome", "fantastic", "terrible",
+              "awful", "worst", "hate", "thing", "things", "one", "kind", "pretty", "quite", "always", "lot",
+              "personally", "feel", "view", "say", "honest", "course", "fine", "good", "nice", "glad", "proud",
+              "simply", "basically", "made", "ones", "top", "beat", "beats", "nothing", "better", "much", "deal",
+              "big", "huge", "fact", "truth", "still", "remain", "remains", "same", "certainly", "sure"}
+# Conversational glue: words a chat turn shares with any other turn of the same chat ("thanks, that's awesome, keep it up").
+CHATTER = {"thanks", "thank", "hey", "hi", "wow", "cool", "awesome", "amazing", "great", "glad", "yeah", "yes", "haha", "lol",
+           "oh", "nice", "totally", "keep", "proud", "happy", "fun", "inspiring", "support", "sounds", "hope", "means",
+           "appreciate", "congrats", "sure", "definitely", "lot", "so", "like", "know", "let", "talk", "hear", "wonderful",
+           "sweet", "cheers", "good", "well", "things", "thing", "way", "stuff", "time", "feel", "felt", "made", "make",
+           "going", "been", "being", "right", "much", "lately", "today", "always", "never", "day", "week", "life", "people"}
 CHANGE = ("now", "no longer", "anymore", "any more", "actually", "switched", "switch", "moved",
           "changed", "instead", "these days", "used to", "not anymore", "correction", "wrong",
           "mistake", "turns out", "turned out", "rather than", "replaced", "new", "after all",
@@ -147,11 +164,23 @@ def stems(text: str) -> set[str]:
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 _UNITS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
 _COMPOUND = re.compile(r"\b(" + "|".join(_TENS) + r")[- ](" + "|".join(_UNITS) + r")\b", re.I)
+_HOUR = {**{w: int(n) for w, n in NUMBER_WORDS.items() if n.isdigit() and 0 < int(n) <= 12}, **{str(i): i for i in range(1, 13)}}
+_PAST = re.compile(r"\b(half|quarter) (past|to) (" + "|".join(_HOUR) + r")\b", re.I)
+_TIMES_AS = re.compile(r"\b(\d+)(?:x| times)\b", re.I)
+
+
+def _clock(m: re.Match) -> str:
+    h = _HOUR[m.group(3).lower()]
+    if m.group(2).lower() == "to":
+        return f"{(h - 2) % 12 + 1}:45"
+    return f"{h}:{'30' if m.group(1).lower() == 'half' else '15'}"
 
 
 def numbers(text: str) -> set[str]:
-    # "thirty-four" is 34, not {30, 4}.
+    # "thirty-four" is 34, not {30, 4}; "half past nine" is 9:30; "2x" and "twice" are one number.
     text = _COMPOUND.sub(lambda m: str(_TENS[m.group(1).lower()] + _UNITS[m.group(2).lower()]), text)
+    text = _PAST.sub(_clock, text)
+    text = _TIMES_AS.sub(lambda m: "twice" if m.group(1) == "2" else m.group(0), text)
     found = set(_NUMBER.findall(text))
     found |= {NUMBER_WORDS[t] for t in re.findall(r"[a-z]+", text.lower()) if t in NUMBER_WORDS and t != "may"}
     return found

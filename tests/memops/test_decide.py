@@ -99,6 +99,17 @@ def test_pure_chit_chat_in_a_chat_is_skipped(ops, embed):
     assert _decide(ops, embed, "Tom: Aww, that's so lovely, Priya! You must be so happy. What was the best part?", []).action == "skip"
 
 
+def test_a_second_turn_of_one_person_on_the_same_theme_is_a_new_memory(ops, embed):
+    d = _decide(ops, embed, "Lena: Thanks, Omar! Teaching the choir has changed how I listen to people. It's been a wild year.",
+                [("Lena: Hey Omar! The choir I teach keeps me busy, I love every minute of it. How's the job hunt?", "fact")])
+    assert (d.action, d.target) == ("add", None)
+
+
+def test_more_cheering_from_the_same_person_replaces_nothing(ops, embed):
+    d = _decide(ops, embed, "Lena: Haha, you're the best, Omar! Keep it up!", [("Lena: Wow, Omar, that's amazing! So proud of you!", "fact")])
+    assert d.action in ("skip", "add") and d.target is None
+
+
 def test_the_reranker_only_nudges_the_hybrid_score(ops, embed):
     from server.memops import RankCandidate
 

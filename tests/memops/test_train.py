@@ -1,5 +1,3 @@
-import time
-
 import torch
 
 from server.memops import load_ops
@@ -8,14 +6,12 @@ from server.memops.train import finetune, train
 
 
 def test_a_few_training_steps_write_a_loadable_checkpoint(embed, tmp_path):
-    t0 = time.time()
     meta = train(embed, seed=1, out_dir=tmp_path / "w", n_examples=120, max_steps=4, cache=None,
                  dev_cases=load_cases()[:8], rerank=False)
     ops = load_ops(tmp_path / "w")
     assert meta["data_hash"] and ops.meta["data_hash"] == meta["data_hash"]
     v = embed(["I keep bees"])[0]
     assert ops.decide("I keep bees", v, []).action in ("add", "skip", "noop", "update", "supersede")
-    assert time.time() - t0 < 30
 
 
 def test_finetuning_on_feedback_writes_a_new_checkpoint_and_keeps_the_parent(embed, tmp_path):
