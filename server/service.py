@@ -26,6 +26,7 @@ from server.embed import Embedder
 from server.errors import InvalidInput, NotFound
 from server.governance.secrets import find_secrets, redact
 from server.governance.transient import transient_marker
+from server.memops.factgate import subjectless_note
 from server.memops.schema import MemoryOps, Neighbor, OpsDecision, RankCandidate
 from server.models import (
     CorrectResult,
@@ -290,6 +291,11 @@ class MemoryService:
         reason = decision.reason
         if action == "skip" and transient_marker(content) and req.session_id:
             action = "add"  # kept in the working tier for this session (see _apply)
+        elif action == "skip" and subjectless_note(content):
+            # Trigger: the model read an auxiliary-first note as a yes/no question. Why: agents write notes
+            # without a subject ("Is allergic to nuts", "Has two kids"); a question would name its subject
+            # first and usually ends in "?". Outcome: keep it.
+            action, reason = "add", "kept: a note about the user with its subject left out, not a question"
         elif action == "skip" and decision.confidence < self.settings.skip_confidence:
             # Trigger: the model leans towards "not worth keeping" but is unsure. Why: a stored statement costs
             # little and can decay; a dropped one is gone. Outcome: keep it.

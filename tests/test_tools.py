@@ -105,7 +105,7 @@ async def test_soft_forget_hides_but_keeps_for_audit(client, app):
 
 
 async def test_forget_by_query_needs_confirmation(client, app):
-    await call(client, "remember", content="I have a cat called Miso")
+    await call(client, "remember", content="Has a cat called Miso")
     assert await error_code(client, "forget", query="cat called Miso") == "invalid_input"
     assert app.store.counts()["default"] == {"active": 1}
     result = await call(client, "forget", query="cat called Miso", confirm=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from server.errors import InvalidInput
-from server.memops.factgate import states_facts
+from server.memops.factgate import states_facts, subjectless_note
 from server.memops.rules import RulesOps
 from server.models import RecallRequest, RememberRequest
 from server.service import MemoryService
@@ -58,6 +58,26 @@ def test_gate_keeps_a_question_that_tells_something_and_drops_a_bare_question(ma
     assert kept.decision == "add" and dropped.decision == "skip"
     found = service.recall(RecallRequest(namespace="t", query="what pet do I have?", k=1))
     assert found.results[0].memory.id == kept.memory_ids[0]
+
+
+@pytest.mark.parametrize(
+    "text, note",
+    [("Is allergic to nuts", True), ("Has two kids", True), ("Was born in Lyon", True), ("Can speak three languages", True),
+     ("Has a cat called Miso", True), ("Is it going to rain tomorrow", False), ("Has the parcel arrived", False),
+     ("Is Alice coming tonight", False), ("Does the API support pagination", False), ("Is vegetarian?", False),
+     ("Likes jazz", False), ("Is", False), ("Have a great weekend!", False)],
+)
+def test_a_subjectless_note_is_told_from_a_yes_no_question(text, note):
+    assert subjectless_note(text) is note
+
+
+def test_gate_keeps_notes_written_without_a_subject(make_service, settings):
+    from server.app import load_ops
+
+    service = make_service(load_ops(settings.model_copy(update={"memops": "learned"})))  # the model reads them as questions
+    for text in ("Is allergic to nuts", "Has two kids", "Was born in Lyon", "Has a cat called Miso"):
+        assert service.remember(RememberRequest(namespace="t", content=text)).decision == "add", text
+    assert service.remember(RememberRequest(namespace="t", content="Is it going to rain tomorrow")).decision == "skip"
 
 
 def test_a_merged_turn_is_added_to_the_provenance_of_the_memory_it_merged_into(make_service):

@@ -55,3 +55,32 @@ def states_facts(text: str) -> bool:
 def _asks(clause: str) -> bool:
     words = _WORD.findall(clause.lower())
     return bool(words) and (words[0] in _ASKS or len(words) <= 3)
+
+
+# Auxiliaries a yes/no question opens with, in the forms a note about one person uses (not "have"/"do", which also
+# open imperatives: "Have a great weekend"), and the words that can start the subject after them.
+_AUXILIARY = frozenset("is was has had does did can could will would should may might must".split())
+_SUBJECT_START = frozenset(
+    """i you he she it we they there this that these those the my your his her its our their anyone anybody anything
+    someone somebody something everyone everybody everything any some no nobody nothing what which whose""".split()
+)
+
+
+def subjectless_note(text: str) -> bool:
+    """True for a note that states a predicate about the user with the subject left out, the way agents write
+    ("Is allergic to nuts", "Has two kids", "Was born in Lyon"), which opens like a yes/no question.
+
+    What tells them apart: a question puts its subject right after the auxiliary ("Is it raining", "Has the
+    parcel arrived", "Is Alice coming"); a note goes straight to the predicate. No "?" either.
+    """
+    stripped = text.strip()
+    if not stripped or stripped.endswith("?") or "?" in stripped:
+        return False
+    words = stripped.split()
+    if len(words) < 2 or words[0].lower() not in _AUXILIARY:
+        return False
+    second = words[1]
+    if second[:1].isupper():  # a name (or "I") as the subject: "Is Alice coming"
+        return False
+    token = second.lower().strip(",.!;:\"'()")
+    return bool(_WORD.fullmatch(token)) and token not in _SUBJECT_START
