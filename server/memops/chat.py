@@ -302,4 +302,4 @@ def likes_and_dislikes(r: random.Random) -> dict:
                 other=[f"I don't like {g2}", f"I can't stand {g2}", f"I'm not into {g2} at all", f"I also like {g2}", f"My {rel} likes {g}"])
 
 
-STATE_FAMILIES = [state_change, polarity_restatement, lookalike_habit, likes_and_dislikes]
+STATE_FAMILIES = [state_change, state_change, polarity_restatement, lookalike_habit, likes_and_dislikes]

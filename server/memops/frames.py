@@ -32,6 +32,7 @@ FRAMES = [
     ("fact", "{o} address is {v}", lambda r: f"{r.randint(2, 180)} {r.choice(_STREETS)}", ["flat {n}", "in {city}", "next to the bakery"]),
     ("fact", "{o} gym membership costs {v} a month", lambda r: f"{r.randint(15, 90)} euros", ["including classes", "paid by direct debit"]),
     ("fact", "{o} commute takes {v}", lambda r: f"{r.randint(10, 95)} minutes", ["by tram", "door to door", "on a good day"]),
+    ("fact", "{o} {v2} takes {v}", lambda r: f"{r.randint(3, 95)} minutes", ["on a good day", "from start to finish", "on average"]),
     ("fact", "{o} kids go to {v}", lambda r: r.choice(_SCHOOLS) + " School", ["which is a ten-minute walk", "in {city}", "and they love it"]),
     ("fact", "{o} team uses {v}", lambda r: r.choice(L.TOOLS + L.LANGS), ["for everything", "on the backend", "since the reorg"]),
     ("fact", "{o} bank is {v}", lambda r: r.choice(L.COMPANIES), ["with a joint account", "through the mobile app"]),
@@ -57,6 +58,8 @@ FRAMES = [
     ("outcome", "{o} application to {v} was accepted", lambda r: r.choice(L.COMPANIES), ["after three interviews", "for the autumn intake"]),
     ("outcome", "{o} {v2} ended in a {v}", lambda r: r.choice(["win", "draw", "loss"]), ["in extra time", "after a long fight"]),
 ]
+_TASKS = ["nightly build", "weekly report", "data import", "release checklist", "code review", "backup run", "grocery run",
+          "morning routine", "school run", "end-of-month close"]
 _EVENTS = ["team dinner", "piano recital", "board meeting", "school play", "housewarming", "hackathon", "check-up",
            "driving test", "book launch", "career fair", "recital", "quarterly review"]
 _BUDGETS = ["the wedding", "the renovation", "the new laptop", "the holiday", "groceries", "the party"]
@@ -97,7 +100,7 @@ def frame_example_texts(r: random.Random) -> dict:
             break
         v2 = value(r)
     ctx = dict(v2=r.choice(_EVENTS if "{o} {v2} is" in tpl or "starts at" in tpl or "online" in tpl else
-                         _BUDGETS if "budget" in tpl else _MATCHES), city=r.choice(L.CITIES),
+                         _BUDGETS if "budget" in tpl else _TASKS if "takes" in tpl else _MATCHES), city=r.choice(L.CITIES),
                proj=r.choice(L.PROJECTS))
     owner = r.choice(_OWNERS).format(rel=rel)
     other_owner = r.choice([o for o in ["My", f"My {rel2}'s", "Our", f"My {rel}'s"] if o != owner])
@@ -122,7 +125,12 @@ def frame_example_texts(r: random.Random) -> dict:
         change = say(owner, v2, verb=True)
         post = r.choice(_CHANGE_POST).format(old=v)
         change = _cap(r.choice(_CHANGE_PRE) + change[0].lower() + change[1:] if change[:2] in ("My", "Ou") else r.choice(_CHANGE_PRE) + change) + post
-    return dict(kind=kind, base=base, noop=noop, detail=detail, change=_cap(change), other=say(other_owner, r.choice([v, v2])),
+    other = say(other_owner, r.choice([v, v2]))
+    if "{v2}" in tpl and r.random() < 0.5:
+        # Same owner and frame, another subject ("the deploy takes 20 minutes" / "the test run takes 8"): a new fact.
+        pool = next(p for p in (_EVENTS, _BUDGETS, _TASKS, _MATCHES) if ctx["v2"] in p)
+        other = tpl.format(o=owner, v=r.choice([v, v2]), **dict(ctx, v2=r.choice([x for x in pool if x != ctx["v2"]])))
+    return dict(kind=kind, base=base, noop=noop, detail=detail, change=_cap(change), other=_cap(other),
                 ask=[question_for(base, v)])
 
 
@@ -186,7 +194,8 @@ def comparison_texts(r: random.Random) -> dict:
     return dict(kind="preference", base=base, ask=[f"Do I prefer {a} or {b}?", f"Which do I like better, {b} or {a}?"],
                 noop=r.choice([f"{_cap(a)} beats {b} for me", f"Given the choice, I'd pick {a} over {b}", f"I like {a} more than {b}"]),
                 detail=f"{base}, {r.choice(['especially on holidays', 'most of the time', 'when I have the choice'])}",
-                change=r.choice([f"I prefer {b} {prep} {a}", f"I prefer {b} {prep} {a} now", f"These days I like {b} more than {a}"]),
+                change=r.choice([f"I prefer {b} {prep} {a}", f"I prefer {b} {prep} {a}", f"I prefer {b} {prep} {a} now",
+                                 f"These days I like {b} more than {a}"]),
                 other=f"I prefer {c} {prep} {d}")
 
 

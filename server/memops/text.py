@@ -12,6 +12,7 @@ import re
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:['.:][a-z0-9]+)*")
 _CAPWORD = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-z]+(?:[A-Z][a-z]+)?)\b")
+_HONORIFIC = re.compile(r"\b(Dr|Mr|Mrs|Ms|Mx|Prof|St)\.\s")
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 
 NUMBER_WORDS = {
@@ -137,9 +138,9 @@ _EMPTY: frozenset[str] = frozenset()
 
 
 def tokens(text: str) -> list[str]:
-    """Lower-case word tokens; number words are mapped to digits so 'three' == '3'."""
+    """Lower-case word tokens; number words are mapped to digits so 'three' == '3', 'half past nine' == '9:30'."""
     out = []
-    for tok in _TOKEN.findall(text.lower().replace("’", "'")):
+    for tok in _TOKEN.findall(_clock_words(text.lower().replace("’", "'"))):
         out.append(NUMBER_WORDS.get(tok, tok))
     return out
 
@@ -176,11 +177,15 @@ def _clock(m: re.Match) -> str:
     return f"{h}:{'30' if m.group(1).lower() == 'half' else '15'}"
 
 
+def _clock_words(text: str) -> str:
+    text = _PAST.sub(_clock, text)
+    return _TIMES_AS.sub(lambda m: "twice" if m.group(1) == "2" else m.group(0), text)
+
+
 def numbers(text: str) -> set[str]:
     # "thirty-four" is 34, not {30, 4}; "half past nine" is 9:30; "2x" and "twice" are one number.
     text = _COMPOUND.sub(lambda m: str(_TENS[m.group(1).lower()] + _UNITS[m.group(2).lower()]), text)
-    text = _PAST.sub(_clock, text)
-    text = _TIMES_AS.sub(lambda m: "twice" if m.group(1) == "2" else m.group(0), text)
+    text = _clock_words(text)
     found = set(_NUMBER.findall(text))
     found |= {NUMBER_WORDS[t] for t in re.findall(r"[a-z]+", text.lower()) if t in NUMBER_WORDS and t != "may"}
     return found
@@ -188,6 +193,7 @@ def numbers(text: str) -> set[str]:
 
 def capitalised(text: str) -> set[str]:
     """Capitalised words not at a sentence start: a cheap stand-in for named entities."""
+    text = _HONORIFIC.sub(r"\1 ", text)  # "Dr. Lindqvist": a title's full stop does not end a sentence
     return {w.lower() for w in _CAPWORD.findall(text) if w.lower() not in STOPWORDS and w != "I"}
 
 
