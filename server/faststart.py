@@ -158,7 +158,22 @@ async def run_stdio(server, early: EarlyStart) -> None:
         )
 
 
-class _Replay:
+class _Wrapped:
+    """Closing and context management of a stream that wraps the transport's `_inner` one."""
+
+    _inner: Any
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.aclose()
+
+
+class _Replay(_Wrapped):
     """A read stream that yields one message before the transport's own."""
 
     def __init__(self, first, inner):
@@ -185,17 +200,8 @@ class _Replay:
         except (anyio.EndOfStream, anyio.ClosedResourceError):
             raise StopAsyncIteration from None
 
-    async def aclose(self) -> None:
-        await self._inner.aclose()
 
-    async def __aenter__(self):
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        await self.aclose()
-
-
-class _DropEarlyAnswer:
+class _DropEarlyAnswer(_Wrapped):
     """A write stream that withholds the SDK's answer to an opening already answered (after checking it)."""
 
     def __init__(self, early: EarlyStart, inner):
@@ -221,12 +227,3 @@ class _DropEarlyAnswer:
         return getattr(message, "id", None) == self._early.request_id and (
             hasattr(message, "result") or hasattr(message, "error")
         )
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-    async def __aenter__(self):
-        return self
-
-    async def __aexit__(self, *exc) -> None:
-        await self.aclose()
