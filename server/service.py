@@ -48,7 +48,6 @@ _NAMESPACE = re.compile(NAMESPACE_PATTERN)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_TAGS, MAX_TAG_LEN, MAX_K, MAX_QUERY_CHARS = 32, 64, 100, 2000
 NEIGHBORS = 8
-# A noop keeps only the neighbour's words; below this cosine the two say different things.
 # How far a statement's search vector leans towards its context (see `_situate`).
 CONTEXT_WEIGHT = 0.5
 RECENCY_HALF_LIFE_DAYS = 30.0

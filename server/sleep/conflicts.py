@@ -94,7 +94,7 @@ def conflicts(ctx: JobContext) -> dict:
         counts["checked"] += 1
         hits = [(r, s) for r, s in store.vector_search(ns, vec, NEIGHBORS + 1, active_only=True) if r != rowid and s >= MIN_SIMILARITY]
         by_row = store.by_rowids(ns, [r for r, _ in hits])
-        near = [(by_row[r], s) for r, s in hits if r in by_row and by_row[r].status == "active" and by_row[r].id not in handled]
+        near = [(r, by_row[r], s) for r, s in hits if r in by_row and by_row[r].status == "active" and by_row[r].id not in handled]
         if not near:
             continue
         for other, signal, why in _signals(ctx, memory, vec, near):
@@ -121,11 +121,12 @@ def conflicts(ctx: JobContext) -> dict:
     return counts
 
 
-def _signals(ctx: JobContext, memory: Memory, vec, near: list[tuple[Memory, float]]):
-    store, ns = ctx.store, ctx.namespace
+def _signals(ctx: JobContext, memory: Memory, vec, near: list[tuple[int, Memory, float]]):
+    """`near`: (rowid, memory, cosine) of the active neighbours; their vectors are read in one call."""
+    stored = ctx.store.vectors_by_rowid(ctx.namespace, [r for r, _, _ in near])
     neighbors, mems = [], []
-    for other, sim in near:
-        ov = store.vector_of(ns, other.id)
+    for rowid, other, sim in near:
+        ov = stored.get(rowid)
         if ov is not None:
             neighbors.append(Neighbor(content=other.content, kind=other.kind, vector=ov, similarity=sim))
             mems.append(other)
@@ -140,7 +141,7 @@ def _signals(ctx: JobContext, memory: Memory, vec, near: list[tuple[Memory, floa
     if decision is not None:
         if decision.action == "supersede" and decision.target is not None and decision.target < len(mems):
             yield mems[decision.target], "model", f"memory-ops model: {decision.reason} (p={decision.confidence:.2f})"
-    for other, sim in near:
+    for _, other, sim in near:
         if sim < ctx.settings.sleep_conflict_similarity or {memory.kind, other.kind} & TIME_BASED:
             continue
         why = mismatch(memory.content, other.content)

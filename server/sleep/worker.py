@@ -41,9 +41,7 @@ def _path_of(fn: Callable) -> str | None:
     if not module or "<" in name:
         return None
     try:
-        found = importlib.import_module(module)
-        for part in name.split("."):
-            found = getattr(found, part)
+        found = _load(f"{module}:{name}")
     except (ImportError, AttributeError):
         return None
     return f"{module}:{name}" if found is fn else None

@@ -148,13 +148,6 @@ class PostgresStore(SQLiteStore):
                 self._put_vector(rowid, memory.namespace, vector, memory.status == "active")
         return rowid
 
-    def vector_of(self, namespace: str, memory_id: str) -> np.ndarray | None:
-        row = self.db.one(
-            "SELECT v.embedding::text FROM memories m JOIN memories_vec v ON v.rowid = m.rowid WHERE m.namespace = ? AND m.id = ?",
-            (namespace, memory_id),
-        ) if self.vectors.exists() else None
-        return parse_vector(row[0]) if row else None
-
     def reinforce(self, namespace: str, ids: Sequence[str], at: datetime, boost: float) -> None:
         if not ids:
             return

@@ -236,14 +236,6 @@ class SQLiteStore:
         row = self.db.one("SELECT rowid FROM memories WHERE +namespace = ? AND id = ?", (namespace, memory_id))
         return row[0] if row else None
 
-    def vector_of(self, namespace: str, memory_id: str) -> np.ndarray | None:
-        row = self.db.one(
-            "SELECT v.embedding FROM memories m JOIN memories_vec v ON v.rowid = m.rowid "
-            "WHERE m.namespace = ? AND m.id = ? AND v.namespace = ?",
-            (namespace, memory_id, namespace),
-        )
-        return np.frombuffer(row[0], dtype=np.float32).copy() if row else None
-
     def find_active_by_hash(self, namespace: str, content_hash: str) -> Memory | None:
         row = self.db.one(
             SELECT + " WHERE namespace = ? AND content_hash = ? AND status = 'active' ORDER BY rowid DESC LIMIT 1",

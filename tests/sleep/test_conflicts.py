@@ -60,25 +60,27 @@ def test_an_open_conflict_closes_once_a_side_is_corrected(svc, clock):
     assert statuses == {"closed"}
 
 
-class SupersedeOps:
-    """Stands in for the memory-ops model: says 'supersede' for statements about moving."""
+class SupersedeOn:
+    """Stands in for the memory-ops model: says a statement holding `word` supersedes its nearest neighbour."""
+
+    def __init__(self, word: str):
+        self.word = word
 
     def decide(self, text, vector, neighbors, kind_hint=None):
-        if "moved" in text and neighbors:
-            return OpsDecision("supersede", 0, "fact", 1.0, 0.02, 0.95, "contradicts #0 (marked as a change)")
+        if self.word in text and neighbors:
+            return OpsDecision("supersede", 0, "fact", 1.0, 0.02, 0.95, f"contradicts #0 ({self.word!r})")
         return OpsDecision("add", None, kind_hint or "fact", 1.0, 0.02, 0.9, "test: add")
 
 
 def test_the_memory_ops_model_supersede_signal_is_a_conflict(make_service):
-    svc = make_service(ops=SupersedeOps())
+    svc = make_service(ops=SupersedeOn("moved"))
     a = remember(svc, "Ana lives in Porto near the river")
-    svc.ops = SupersedeOps()
     # Written without the model's look at neighbours (as an import would): both end up active.
     from tests.conftest import AddOps
 
     svc.ops = AddOps()
     b = remember(svc, "Ana moved and lives in Lisbon near the river now")
-    svc.ops = SupersedeOps()
+    svc.ops = SupersedeOn("moved")
     summary = run_sleep(svc, "me", jobs=["conflicts"])
     changes = summary.jobs[0].changes
     assert changes and changes[0].detail["signal"] == "model"
@@ -91,21 +93,12 @@ def test_a_later_event_does_not_supersede_an_earlier_one_it_is_only_flagged(make
     svc = make_service(ops=AddOps())
     a = remember(svc, "Ana moved the boxes to the garage", kind="event", valid_from=START - timedelta(days=20))
     b = remember(svc, "Ana moved the boxes to the attic", kind="event")
-    svc.ops = SupersedeOps()  # says "supersede", and b is 20 days newer from the same source: decisive for a fact
+    svc.ops = SupersedeOn("moved")  # says "supersede", and b is 20 days newer from the same source: decisive for a fact
     summary = run_sleep(svc, "me", jobs=["conflicts"])
     assert summary.jobs[0].counts["resolved"] == 0 and summary.jobs[0].counts["flagged"] == 1
     assert svc.store.get("me", a).status == svc.store.get("me", b).status == "active"
     [conflict] = svc.store.conflicts("me")
     assert conflict["status"] == "open" and conflict["signal"] == "model"
-
-
-class BackwardOps:
-    """Stands in for the memory-ops model: says the statement about Porto replaces its neighbour."""
-
-    def decide(self, text, vector, neighbors, kind_hint=None):
-        if "Porto" in text and neighbors:
-            return OpsDecision("supersede", 0, "fact", 1.0, 0.02, 0.95, "contradicts #0")
-        return OpsDecision("add", None, kind_hint or "fact", 1.0, 0.02, 0.9, "test: add")
 
 
 def test_recency_does_not_back_a_model_saying_the_older_statement_replaces_the_newer(make_service):
@@ -114,7 +107,7 @@ def test_recency_does_not_back_a_model_saying_the_older_statement_replaces_the_n
     svc = make_service(ops=AddOps())
     a = remember(svc, "Ana lives in Porto near the river", valid_from=START - timedelta(days=20))
     b = remember(svc, "Ana lives in Lisbon near the river")
-    svc.ops = BackwardOps()
+    svc.ops = SupersedeOn("Porto")  # the older statement, about Porto, is said to replace the newer
     summary = run_sleep(svc, "me", jobs=["conflicts"])
     assert summary.jobs[0].counts == {"checked": 2, "flagged": 1, "resolved": 0, "closed": 0}
     assert svc.store.get("me", a).status == svc.store.get("me", b).status == "active"
