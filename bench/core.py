@@ -1,6 +1,6 @@
 """Core benchmark: handshake, remember latency and throughput, recall latency at 1k/10k/100k, resident memory.
 
-    python -m bench.core [--sizes 1000,10000,100000] [--queries 100] [--handshakes 5] [--no-write]
+    python -m bench.core [--sizes 1000,10000,100000] [--queries 100] [--handshakes 5] [--peers DIR] [--no-write]
 
 (`--sizes 1000,10000` skips the 100k store, whose fill takes most of the run.)
 
@@ -29,6 +29,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".pytest_cache" / "reverie-models"
+PLOT = ROOT / "docs" / "recall-latency.svg"
 
 PEOPLE = ["Ana", "Ben", "Chloe", "Dev", "Elif", "Farid", "Grace", "Hiro", "Ines", "Jon", "Kofi", "Lena", "Mateo", "Nia", "Omar", "Priya"]
 VERBS = ["prefers", "bought", "visited", "is learning", "recommended", "cooked", "fixed", "planned", "wrote about", "forgot"]
@@ -147,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=100, help="recalls timed per size")
     parser.add_argument("--handshakes", type=int, default=5, help="stdio handshakes timed (0 skips them and the SDK floor)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
+    parser.add_argument("--peers", type=Path, help="a retrieval results directory: its peer reports go on the latency plot as points")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]
 
@@ -187,6 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(f"| batch import through `remember_many` ({n} memories, batches of 256, embeddings included) | {rate:.0f} memories/s | >= 300/s |")
         app.store.close()
 
+    curves: dict[str, list[tuple[float, float]]] = {"p50": [], "p95": [], "p50 without query embedding": []}
     for size in sizes:
         with tempfile.TemporaryDirectory() as d:
             app = build(Path(d) / f"r{size}.db", embedder)
@@ -198,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
             app.service.embedder = CachedQueries(embedder, QUERIES)
             bare = time_recalls(app, "r", QUERIES, args.queries)
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            curves["p50"].append((size, percentile(full, 50)))
+            curves["p95"].append((size, percentile(full, 95)))
+            curves["p50 without query embedding"].append((size, percentile(bare, 50)))
             print(f"{size}: fill {fill_s:.0f}s; recall p50 {percentile(full, 50):.1f} p95 {percentile(full, 95):.1f} ms; "
                   f"without embedding p50 {percentile(bare, 50):.1f} p95 {percentile(bare, 95):.1f} ms; max RSS {rss:.0f} MiB")
             rows.append(
@@ -210,6 +216,17 @@ def main(argv: list[str] | None = None) -> int:
     body = "## Core: handshake, writes, recall latency\n\n| what | measured | target |\n|---|---|---|\n" + "\n".join(rows)
     body += ("\n\nThe 100k store holds 10k really embedded texts plus 90k perturbed copies of their vectors (see `bench/core.py`)."
              " Max RSS is the benchmark process's peak so far, model and vector index included.")
+    if sizes and not args.no_write:
+        from bench.latency_plot import peer_points, svg_latency
+
+        points = peer_points(args.peers) if args.peers else []
+        svg_latency({f"Reverie {name}": line for name, line in curves.items()}, PLOT,
+                    points=[(f"{name} p50 (LoCoMo slice)", size, ms) for name, size, ms in points], target_ms=25)
+        body += f"\n\n![recall latency vs store size]({PLOT.relative_to(ROOT).as_posix()})"
+        if points:
+            body += (f"\n\nPeers are single points at the size of the store they were measured on (`--peers {args.peers}`): they"
+                     " ingest about one turn per second here, too slow to fill 10k; their queries are LoCoMo questions, not this"
+                     " bench's, and their reports give the load at the time.")
     print(body)
     if not args.no_write:
         from bench._report import write_section
