@@ -106,7 +106,7 @@ class Scores(BaseModel):
 class RecallHit(BaseModel):
     memory: Memory
     scores: Scores
-    flags: list[str] = Field(default_factory=list, description="e.g. 'conflict', 'superseded', 'archived'.")
+    flags: list[str] = Field(default_factory=list, description="e.g. 'conflict', 'superseded', 'archived', 'in_time_frame' (dated inside the time the query names).")
 
 
 class RecallResult(BaseModel):

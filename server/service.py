@@ -20,6 +20,7 @@ from datetime import datetime
 
 import numpy as np
 
+from server import timeframe
 from server.clock import Clock, SystemClock, ensure_utc
 from server.config import NAMESPACE_PATTERN, Settings
 from server.embed import Embedder
@@ -53,6 +54,10 @@ CONTEXT_WEIGHT = 0.5
 RECENCY_HALF_LIFE_DAYS = 30.0
 # Neighbours (written next to a strong candidate) get this share of its score; see `_spread`.
 NEIGHBOR_SHARE, NEIGHBOR_TOP, NEIGHBOR_WINDOW_S = 0.7, 10, 3600.0
+# A memory dated inside the time frame the query names ranks as if this much more relevant: enough to lift
+# the one cooking memory of "a couple of days ago" over equally worded older ones, not to bury a much better
+# match outside a window people may misremember.
+TIME_FRAME_BOOST = 0.5
 PRIOR = (0.75, 0.1, 0.05, 0.1)  # relevance share untouched by the prior; weights of strength, recency, confidence
 
 
@@ -431,6 +436,7 @@ class MemoryService:
         if not (req.include_superseded or as_of):
             fused, via_history = self._lift_history(req.namespace, fused, rows, vsim, kw, lift_archived=not req.include_archived)
         fmax = max(max(fused.values(), default=1.0), 1e-9)
+        frame = timeframe.window(query, as_of or now)
 
         hits: list[RecallHit] = []
         for rowid, fscore in fused.items():
@@ -442,6 +448,9 @@ class MemoryService:
             age_days = max(0.0, (now - when).total_seconds() / 86400.0)
             recency = 0.5 ** (age_days / RECENCY_HALF_LIFE_DAYS)
             relevance = fscore / fmax
+            in_frame = frame is not None and frame.holds(when)
+            if in_frame:  # the query names this stretch of time ("a couple of days ago", "last month")
+                relevance *= 1.0 + TIME_FRAME_BOOST
             # Why these weights: relevance decides; strength, recency and confidence only
             # break near-ties, so a strong old memory can't bury the one that answers.
             base, w_strength, w_recency, w_confidence = PRIOR
@@ -451,6 +460,8 @@ class MemoryService:
                 strength=round(strength, 6), recency=round(recency, 6), confidence=memory.confidence, final=round(final, 6),
             )
             flags = ([] if memory.status == "active" else [memory.status]) + (["matched_earlier_version"] if rowid in via_history else [])
+            if in_frame:
+                flags.append("in_time_frame")
             hits.append(RecallHit(memory=memory, scores=scores, flags=flags))
         self._learned_rerank(query, qvec, hits, now, fmax)
         hits.sort(key=lambda h: h.scores.final, reverse=True)

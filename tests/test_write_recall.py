@@ -130,3 +130,28 @@ def test_a_memory_written_next_to_a_strong_match_shares_its_score_within_the_win
     fused = {h.memory.id: h.scores.fused for h in res.results}
     assert fused[ids[2]] >= service_module.NEIGHBOR_SHARE * fused[ids[1]] - 1e-6
     assert fused.get(ids[3], 0.0) < service_module.NEIGHBOR_SHARE * fused[ids[1]] / 2  # two days later: not the same exchange
+
+
+def test_a_time_frame_in_the_query_lifts_what_was_dated_inside_it(make_service):
+    """'a couple of days ago' picks the cooking memory of that week over equally worded older ones."""
+    from datetime import datetime, timedelta, timezone
+
+    from tests.conftest import AddOps
+
+    service = make_service(AddOps())
+    now = datetime(2024, 3, 14, 18, tzinfo=timezone.utc)
+    texts = [
+        ("I cooked lasagne for my friend Sam", now - timedelta(days=40)),
+        ("I cooked a Thai green curry for my friend Sam", now - timedelta(days=2)),
+        ("I cooked paella for my friend Sam", now - timedelta(days=90)),
+    ]
+    ids = [service.remember(RememberRequest(namespace="t", content=t, valid_from=at)).memory_ids[0] for t, at in texts]
+    plain = service.recall(RecallRequest(namespace="t", query="What did I cook for my friend Sam?", k=3, now=now, reinforce=False))
+    assert all("in_time_frame" not in h.flags for h in plain.results)
+    framed = service.recall(RecallRequest(namespace="t", query="What did I cook for my friend Sam a couple of days ago?", k=3, now=now, reinforce=False))
+    assert framed.results[0].memory.id == ids[1]
+    assert framed.results[0].flags == ["in_time_frame"]
+    assert [h.memory.id for h in framed.results[1:]] and all("in_time_frame" not in h.flags for h in framed.results[1:])
+    # Nothing inside the frame: the ranking is the plain one.
+    empty = service.recall(RecallRequest(namespace="t", query="What did I cook for my friend Sam yesterday?", k=3, now=now, reinforce=False))
+    assert [h.memory.id for h in empty.results] == [h.memory.id for h in plain.results]
