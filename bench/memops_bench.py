@@ -97,9 +97,10 @@ def write_report(latency: list[str]) -> None:
     held = rerank.get("heldout", {})
     rerank_line = ""
     if held.get("model") and held.get("hybrid"):
-        rerank_line = (f"Recall reranker (a bounded residual on the hybrid score, `ops.json: rerank`): held-out synthetic users, "
-                       f"MRR {held['model']['mrr']:.3f} vs hybrid {held['hybrid']['mrr']:.3f}"
-                       + (f" (chat users {held['chat']['model']['mrr']:.3f} vs {held['chat']['hybrid']['mrr']:.3f})" if held.get("chat") else "")
+        metric = "recall@10" if "recall@10" in held["model"] else "mrr"
+        rerank_line = (f"Recall reranker (a bounded correction of the store's score, `ops.json: rerank`): held-out synthetic users, "
+                       f"{metric} {held['model'][metric]:.3f} vs the store's ranking {held['hybrid'][metric]:.3f}"
+                       + (f" (chat users {held['chat']['model'][metric]:.3f} vs {held['chat']['hybrid'][metric]:.3f})" if held.get("chat") else "")
                        + f"; {'enabled' if rerank.get('enabled') else 'not enabled'} in the checkpoint. Whether recall uses it is "
                        "`REVERIE_LEARNED_RERANK`; its LoCoMo check is in docs/memops.md.\n\n")
     body = ("## Memory-ops model: decisions on the dev cases, and latency\n\n"

@@ -27,7 +27,7 @@ from server.errors import InvalidInput, NotFound
 from server.governance.secrets import find_secrets, redact
 from server.governance.transient import transient_marker
 from server.memops.factgate import subjectless_note
-from server.memops.schema import MemoryOps, Neighbor, OpsDecision, RankCandidate
+from server.memops.schema import RERANK_DEPTH, MemoryOps, Neighbor, OpsDecision, RankCandidate
 from server.models import (
     CorrectResult,
     FeedbackResult,
@@ -552,17 +552,22 @@ class MemoryService:
         return dict(sorted(lifted.items(), key=lambda kv: kv[1], reverse=True)), via
 
     def _learned_rerank(self, query: str, qvec, hits: list[RecallHit], now: datetime, fmax: float) -> None:
-        """Blend in the memory-ops model's utility when enabled and the loaded model has a ranker.
+        """Add the memory-ops model's bounded correction to each hit's final score, when enabled.
 
-        Candidates are built from the hits only here, so the default path pays nothing for them.
+        The model sees the head of the store's own ranking (the best `RERANK_DEPTH`, final score over the
+        best one) and returns it plus a correction of at most `rank_max_delta`, so it can swap close
+        candidates but not bury a clear winner. Candidates are built here, so with the stage off recall pays
+        nothing for them.
         """
         rerank = getattr(self.ops, "rerank", None) if self.settings.learned_rerank else None
         if rerank is None or not hits or qvec is None:
             return
+        hits = sorted(hits, key=lambda h: h.scores.final, reverse=True)[:RERANK_DEPTH]
+        best = max(hits[0].scores.final, 1e-9)
         candidates = [
             RankCandidate(
                 content=h.memory.content, kind=h.memory.kind, vector=np.zeros(0, dtype=np.float32), vector_sim=h.scores.vector,
-                keyword=h.scores.keyword, fused=h.scores.fused / fmax, strength=h.scores.strength, recency=h.scores.recency,
+                keyword=h.scores.keyword, fused=h.scores.final / best, strength=h.scores.strength, recency=h.scores.recency,
                 confidence=h.memory.confidence,
                 age_days=max(0.0, (now - (h.memory.valid_from or h.memory.recorded_at)).total_seconds() / 86400.0),
             )
@@ -573,7 +578,7 @@ class MemoryService:
             return
         for hit, utility in zip(hits, utilities):
             hit.scores.learned = round(float(utility), 6)
-            hit.scores.final = round(0.5 * hit.scores.final + 0.5 * float(utility), 6)
+            hit.scores.final = round(float(utility) * best, 6)
 
     @staticmethod
     def _visible(memory: Memory, req: RecallRequest, as_of, since, until, tags) -> bool:
