@@ -54,6 +54,7 @@ RECENCY_HALF_LIFE_DAYS = 30.0
 # Neighbours (written next to a strong candidate) get this share of its score; see `_spread`.
 NEIGHBOR_SHARE, NEIGHBOR_TOP, NEIGHBOR_WINDOW_S = 0.7, 10, 3600.0
 PRIOR = (0.75, 0.1, 0.05, 0.1)  # relevance share untouched by the prior; weights of strength, recency, confidence
+_NO_VECTOR = np.zeros(0, dtype=np.float32)  # the reranker reads scores and words, not the memory's vector
 
 
 def new_id(prefix: str) -> str:
@@ -566,7 +567,7 @@ class MemoryService:
         best = max(hits[0].scores.final, 1e-9)
         candidates = [
             RankCandidate(
-                content=h.memory.content, kind=h.memory.kind, vector=np.zeros(0, dtype=np.float32), vector_sim=h.scores.vector,
+                content=h.memory.content, kind=h.memory.kind, vector=_NO_VECTOR, vector_sim=h.scores.vector,
                 keyword=h.scores.keyword, fused=h.scores.final / best, strength=h.scores.strength, recency=h.scores.recency,
                 confidence=h.memory.confidence,
                 age_days=max(0.0, (now - (h.memory.valid_from or h.memory.recorded_at)).total_seconds() / 86400.0),
