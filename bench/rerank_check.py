@@ -1,11 +1,14 @@
-"""Does the learned recall stage help? One LoCoMo ingest, recall with the reranker off and on.
+"""Does the learned recall stage help? One ingest, recall with the reranker off and on.
 
     python bench/rerank_check.py LOCOMO.json [--limit 2] [--offset 0] [--memops learned|rules]
+    python bench/rerank_check.py LONGMEMEVAL.json --format longmemeval --limit 20
 
-Ingests each conversation once through the real service (`remember_many` per session), then asks
-every question twice: with `learned_rerank` off (the hybrid ranking) and on (the memory-ops model's
-residual on it). Prints evidence recall@k for both and the write decisions. Cheaper than two runs of
-`reverie bench retrieval`, and the two rankings see exactly the same store.
+Ingests each conversation (LongMemEval: each question's haystack) once through the real service
+(`remember_many` per session), then asks every question twice: with `learned_rerank` off (the hybrid
+ranking) and on (the memory-ops model's correction of it). Prints recall@k (LoCoMo: turn-level evidence
+recall; LongMemEval: session-level recall_all@k and ndcg_any@k) for both, the write decisions, and the
+rerank stage's own CPU time per recall. Cheaper than two runs of `reverie bench retrieval`, and the two
+rankings see exactly the same store.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -22,11 +26,24 @@ from server.bench.retrieval import ReverieSystem, evaluate  # noqa: E402
 
 
 class _BothRankings(ReverieSystem):
-    """Variant "hybrid" recalls without the learned stage, "learned" with it."""
+    """Variant "hybrid" recalls without the learned stage, "learned" with it; times the stage itself."""
 
     def search(self, question, depth, variant):
         self.service.settings = self.settings.model_copy(update={"learned_rerank": variant == "learned"})
         return super().search(question, depth, "hybrid")
+
+    def start(self, conversation) -> None:
+        super().start(conversation)
+        self.rerank_cpu = getattr(self, "rerank_cpu", [])  # CPU seconds of the learned stage, one per recall with it on
+        stage = self.service._learned_rerank
+
+        def timed(*args, **kwargs):
+            t0 = time.thread_time()
+            stage(*args, **kwargs)
+            if self.service.settings.learned_rerank:
+                self.rerank_cpu.append(time.thread_time() - t0)
+
+        self.service._learned_rerank = timed
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -35,12 +52,13 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--limit", type=int, default=2)
     ap.add_argument("--offset", type=int, default=0)
     ap.add_argument("--memops", choices=["learned", "rules"], default="learned")
+    ap.add_argument("--format", choices=["locomo", "longmemeval"], default="locomo")
     args = ap.parse_args(argv)
     from server.app import load_ops
     from server.config import Settings
     from server.embed import FastEmbedEmbedder
 
-    dataset = load("locomo", args.path, limit=args.limit, offset=args.offset)
+    dataset = load(args.format, args.path, limit=args.limit, offset=args.offset)
     with tempfile.TemporaryDirectory(prefix="reverie-rerank-") as tmp:
         settings = Settings(db=Path(tmp) / "unused.db", embedding_model="offline", max_content_bytes=1 << 20, memops=args.memops)
         embedder = FastEmbedEmbedder(settings.embedding_model, settings.embedding_cache_dir)
@@ -52,10 +70,19 @@ def main(argv: list[str] | None = None) -> dict:
             reports = evaluate(dataset, system, ks=(1, 5, 10, 20))
         finally:
             system.close()
-    print(f"LoCoMo conversations {args.offset + 1}-{args.offset + len(dataset.conversations)}, write path {args.memops}")
+    what = "LoCoMo conversations" if args.format == "locomo" else "LongMemEval questions"
+    print(f"{what} {args.offset + 1}-{args.offset + len(dataset.conversations)}, write path {args.memops}")
+    shown = ("recall@",) if args.format == "locomo" else ("recall_all@", "ndcg_any@")
     for name, report in reports.items():
-        cells = "  ".join(f"{k} {v:.3f}" for k, v in report["overall"].items() if k.startswith("recall@"))
+        cells = "  ".join(f"{k} {v:.3f}" for k, v in report["overall"].items() if k.startswith(shown))
         print(f"{name:8s} {cells}")
+        for cat, row in sorted(report.get("by_category", {}).items()):
+            key = "recall@10" if args.format == "locomo" else "recall_all@5"
+            if key in row:
+                print(f"    {cat:28s} {key} {row[key]:.3f}")
+    cpu = sorted(system.rerank_cpu)
+    if cpu:
+        print(f"rerank stage CPU per recall: p50 {1000 * cpu[len(cpu) // 2]:.2f} ms, p95 {1000 * cpu[int(len(cpu) * 0.95)]:.2f} ms (n={len(cpu)})")
     print("write decisions:", dict(system.decisions.most_common()))
     return reports
 

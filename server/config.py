@@ -43,7 +43,9 @@ class Settings(BaseSettings):
     skip_confidence: float = Field(
         default=0.9, ge=0.0, le=1.0, description="The write gate drops a statement only when the model is at least this sure."
     )
-    learned_rerank: bool = Field(default=False, description="Blend the memory-ops model's utility into recall ranking.")
+    learned_rerank: bool = Field(
+        default=True, description="Let the memory-ops model correct the head of recall's ranking (a bounded nudge; off: the hybrid order)."
+    )
     busy_timeout_ms: int = Field(default=5000, ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
     # -- working memory and the core profile --

@@ -28,7 +28,7 @@ from server.errors import InvalidInput, NotFound
 from server.governance.secrets import find_secrets, redact
 from server.governance.transient import transient_marker
 from server.memops.factgate import subjectless_note
-from server.memops.schema import MemoryOps, Neighbor, OpsDecision, RankCandidate
+from server.memops.schema import RERANK_DEPTH, MemoryOps, Neighbor, OpsDecision, RankCandidate
 from server.models import (
     CorrectResult,
     FeedbackResult,
@@ -59,6 +59,7 @@ NEIGHBOR_SHARE, NEIGHBOR_TOP, NEIGHBOR_WINDOW_S = 0.7, 10, 3600.0
 # match outside a window people may misremember.
 TIME_FRAME_BOOST = 0.5
 PRIOR = (0.75, 0.1, 0.05, 0.1)  # relevance share untouched by the prior; weights of strength, recency, confidence
+_NO_VECTOR = np.zeros(0, dtype=np.float32)  # the reranker reads scores and words, not the memory's vector
 
 
 def new_id(prefix: str) -> str:
@@ -563,17 +564,22 @@ class MemoryService:
         return dict(sorted(lifted.items(), key=lambda kv: kv[1], reverse=True)), via
 
     def _learned_rerank(self, query: str, qvec, hits: list[RecallHit], now: datetime, fmax: float) -> None:
-        """Blend in the memory-ops model's utility when enabled and the loaded model has a ranker.
+        """Add the memory-ops model's bounded correction to each hit's final score, when enabled.
 
-        Candidates are built from the hits only here, so the default path pays nothing for them.
+        The model sees the head of the store's own ranking (the best `RERANK_DEPTH`, final score over the
+        best one) and returns it plus a correction of at most `rank_max_delta`, so it can swap close
+        candidates but not bury a clear winner. Candidates are built here, so with the stage off recall pays
+        nothing for them.
         """
         rerank = getattr(self.ops, "rerank", None) if self.settings.learned_rerank else None
         if rerank is None or not hits or qvec is None:
             return
+        hits = sorted(hits, key=lambda h: h.scores.final, reverse=True)[:RERANK_DEPTH]
+        best = max(hits[0].scores.final, 1e-9)
         candidates = [
             RankCandidate(
-                content=h.memory.content, kind=h.memory.kind, vector=np.zeros(0, dtype=np.float32), vector_sim=h.scores.vector,
-                keyword=h.scores.keyword, fused=h.scores.fused / fmax, strength=h.scores.strength, recency=h.scores.recency,
+                content=h.memory.content, kind=h.memory.kind, vector=_NO_VECTOR, vector_sim=h.scores.vector,
+                keyword=h.scores.keyword, fused=h.scores.final / best, strength=h.scores.strength, recency=h.scores.recency,
                 confidence=h.memory.confidence,
                 age_days=max(0.0, (now - (h.memory.valid_from or h.memory.recorded_at)).total_seconds() / 86400.0),
             )
@@ -584,7 +590,7 @@ class MemoryService:
             return
         for hit, utility in zip(hits, utilities):
             hit.scores.learned = round(float(utility), 6)
-            hit.scores.final = round(0.5 * hit.scores.final + 0.5 * float(utility), 6)
+            hit.scores.final = round(float(utility) * best, 6)
 
     @staticmethod
     def _visible(memory: Memory, req: RecallRequest, as_of, since, until, tags) -> bool:

@@ -248,50 +248,97 @@ N_PAIR = len(pair_features(parse("a"), parse("b"), "fact", 0.0, 0.0, 0))
 
 _WHEN_WORDS = frozenset({"yesterday", "today", "tonight", "tomorrow", "ago", "last", "next", "week", "weekend", "weekends",
                          "month", "year", "morning", "evening", "night", "since", "until"})
-RANK_BASE = 4  # index of the hybrid score (fused / best fused) in `rank_features`: the reranker's residual base
+_YOU = frozenset({"you", "your", "you're", "yours", "you've", "yourself"})
+_PRONOUNS = frozenset({"she", "he", "her", "his", "him", "they", "their", "them"})
+RANK_BASE = 4  # index of the store's own score (final / best final) in `rank_features`: the reranker's residual base
 
 
-def rank_features(qp: Parsed, mp: Parsed, c, max_vec: float, max_kw: float, max_fused: float) -> list[float]:
-    """Query-memory signals for the recall reranker; `c` is a RankCandidate."""
+@dataclass(frozen=True)
+class RankList:
+    """What a candidate is compared with: its list's best and spread of each signal."""
+
+    max_vec: float
+    max_kw: float
+    max_score: float
+    vec_mean: float = 0.0
+    vec_sd: float = 1.0
+    kw_mean: float = 0.0
+    kw_sd: float = 1.0
+
+
+@functools.lru_cache(maxsize=1024)
+def _query_side(qp: Parsed) -> tuple:
     low = qp.raw.lower()
-    said_by_asked = bool(mp.speaker) and mp.speaker in set(qp.toks)
-    inter = qp.stems & mp.stems
-    wh = {w: float(w in qp.toks[:3]) for w in ("when", "where", "who", "how", "what", "which")}
-    rel_q, rel_m = set(qp.toks) & T.RELATIONS, set(mp.toks) & T.RELATIONS
+    qtoks = frozenset(qp.toks)
+    wh = {w: float(w in qp.toks[:3]) for w in ("when", "where", "who")}
     many = float("how many" in low or "how much" in low or "how long" in low or "how often" in low)
+    named = bool(qp.ents - {T.stem(w) for w in _WH})
+    return (qtoks, qtoks & T.RELATIONS, wh["when"], wh["where"], wh["who"], many, named, max(len(qp.stems), 1),
+            math.log1p(len(qp.toks)) / 4.0, float(bool(qtoks & _PRONOUNS)))
+
+
+@functools.lru_cache(maxsize=8192)
+def _memory_side(mp: Parsed) -> tuple:
+    toks = frozenset(mp.toks)
+    dated = bool(mp.days or mp.months)
+    return (toks & T.RELATIONS, max(len(mp.stems), 1), float(bool(mp.ents)), float(bool(mp.nums)), float(dated),
+            float(dated or bool(mp.nums)), math.log1p(mp.told) / 3.0, float(bool(toks & _WHEN_WORDS)), math.log1p(len(mp.toks)) / 4.0,
+            float(mp.told == 0 and not mp.nums and not mp.ents - {mp.speaker}),
+            sum(t in _YOU for t in mp.toks) / max(len(mp.toks), 1) * 5.0, float(mp.episode))
+
+
+def rank_features(qp: Parsed, mp: Parsed, c, ls: RankList, rank: int = 0, gap: float = 0.0) -> list[float]:
+    """Query-memory signals for the recall reranker; `c` is a RankCandidate, `rank` its place in the store's
+    order and `gap` how far below the candidate ranked just above it.
+
+    Why these: cosine and BM25 relative to their list (a learned re-weighting of the fixed 50/50 fusion: BM25
+    over-rewards long turns that share many words with any question), how much of the question the memory
+    covers, whose turn it is (asker named / someone else / nobody named), whether it states something or
+    only reacts, and the question's type against what the memory holds (a date for "when"). What depends on
+    one text only is cached per text: recall pays for the pairs.
+    """
+    qtoks, rel_q, when, where, who, many, named, n_q, q_len, q_pron = _query_side(qp)
+    rel_m, n_m, has_ents, has_nums, dated, when_fit, told, time_words, m_len, bare, you, episode = _memory_side(mp)
+    said_by_asked = bool(mp.speaker) and mp.speaker in qtoks
+    n_inter = len(qp.stems & mp.stems)
     return [
         c.vector_sim,
-        c.vector_sim - max_vec,
+        c.vector_sim - ls.max_vec,
         c.keyword,
-        c.keyword - max_kw,
-        c.fused / max(max_fused, 1e-9),
-        c.strength,
-        c.recency,
-        c.confidence,
-        math.log1p(max(c.age_days, 0.0)) / 6.0,
-        len(inter) / max(len(qp.stems), 1),
-        len(inter) / max(len(mp.stems), 1),
+        c.keyword - ls.max_kw,
+        c.fused / max(ls.max_score, 1e-9),
+        (c.vector_sim - ls.vec_mean) / max(ls.vec_sd, 1e-3) / 3.0,
+        (c.keyword - ls.kw_mean) / max(ls.kw_sd, 1e-3) / 3.0,
+        math.log1p(rank) / 4.0,
+        min(gap, 0.2) * 5.0,
+        n_inter / n_q,
+        n_inter / n_m,
         float(bool(qp.ents & mp.ents)),
-        float(bool(mp.ents)),
-        float(bool(mp.nums)),
-        float(bool(mp.days or mp.months)),
-        wh["when"] * float(bool(mp.days or mp.months or mp.nums)),
-        wh["where"] * float(bool(mp.ents)),
-        wh["who"] * float(bool(mp.ents)),
-        many * float(bool(mp.nums)),
-        float(mp.neg > 0),
+        has_ents,
+        has_nums,
+        dated,
+        when * when_fit,
+        where * has_ents,
+        who * has_ents,
+        many * has_nums,
+        float(not named),  # the question names nobody ("when did she...")
         # Whose fact is it? "my sister's dentist" must not answer "who is my dentist".
         float(bool(rel_q & rel_m)),
         float(bool(rel_q) and not rel_q & rel_m),
         float(not rel_q and bool(rel_m)),
         # Chat transcripts: who said it, and did they say something about themselves or only react?
         float(said_by_asked),
-        float(bool(mp.speaker) and not said_by_asked and bool(qp.ents)),
-        math.log1p(mp.told) / 3.0,
+        float(bool(mp.speaker) and not said_by_asked and named),
+        told,
         mp.asked,
-        wh["when"] * float(bool(set(mp.toks) & _WHEN_WORDS)),
-        math.log1p(len(mp.toks)) / 4.0,
-        *[float(c.kind == k) for k in KINDS],
+        when * time_words,
+        m_len,
+        q_len,
+        bare,  # says nothing concrete: cheering, a question back
+        you,  # addressed to the other person: a reaction or a retelling
+        q_pron,
+        float(c.keyword == 0.0),
+        episode,
     ]
 
 
@@ -299,7 +346,7 @@ def _n_rank() -> int:
     from .schema import RankCandidate
 
     c = RankCandidate("", "fact", np.zeros(1, np.float32), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-    return len(rank_features(parse("a"), parse("b"), c, 0.0, 0.0, 0.0))
+    return len(rank_features(parse("a"), parse("b"), c, RankList(0.0, 0.0, 0.0)))
 
 
 N_RANK = _n_rank()

@@ -11,7 +11,7 @@ import numpy as np
 from . import checkpoint
 from . import text as T
 from .encode import decode_index, encode, parsed
-from .features import rank_features
+from .features import RankList, rank_features
 from .npforward import NumpyOps, softmax
 from .schema import KINDS, Neighbor, OpsDecision, RankCandidate
 
@@ -108,11 +108,19 @@ class LearnedOps:
 
 
 def rank_matrix(query: str, candidates: Sequence[RankCandidate]) -> np.ndarray:
+    """Rank features of every candidate against the query and against the rest of its list."""
     qp = parsed(query)
-    mv = max(c.vector_sim for c in candidates)
-    mk = max(c.keyword for c in candidates)
-    mf = max(c.fused for c in candidates)
-    return np.asarray([rank_features(qp, parsed(c.content), c, mv, mk, mf) for c in candidates], np.float32)
+    vec = np.asarray([c.vector_sim for c in candidates], np.float32)
+    kw = np.asarray([c.keyword for c in candidates], np.float32)
+    base = np.asarray([c.fused for c in candidates], np.float32)
+    ls = RankList(float(vec.max()), float(kw.max()), float(base.max()), float(vec.mean()), float(vec.std()), float(kw.mean()), float(kw.std()))
+    order = np.argsort(-base, kind="stable")
+    rank = np.empty(len(candidates), np.int64)
+    rank[order] = np.arange(len(candidates))
+    above = np.empty(len(candidates), np.float32)  # the score of the candidate ranked just above (itself for the top)
+    above[order] = np.concatenate([base[order][:1], base[order][:-1]])
+    return np.asarray([rank_features(qp, parsed(c.content), c, ls, int(rank[i]), float(above[i] - base[i]))
+                       for i, c in enumerate(candidates)], np.float32)
 
 
 def load_ops(weights_dir: Path | None = None) -> LearnedOps:

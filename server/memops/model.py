@@ -30,7 +30,7 @@ class OpsConfig:
     hidden: int = 96
     inter_dim: int = 24  # learned projection of new*old: a similarity that knows what matters
     rank_hidden: int = 32
-    rank_max_delta: float = 0.25  # the reranker moves a candidate at most this far from its hybrid score
+    rank_max_delta: float = 0.1  # the reranker moves a candidate at most this far from the store's score (best = 1)
     dropout: float = 0.1
     emb_dropout: float = 0.5  # drop embedding dims so the heads cannot memorise curriculum templates
     pair_sees_statement: bool = True

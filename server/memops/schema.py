@@ -17,6 +17,9 @@ KINDS = ("fact", "preference", "event", "outcome", "constraint", "goal")
 GLOBAL_ACTIONS = ("skip", "add")
 PAIR_ACTIONS = ("noop", "update", "supersede")
 ACTIONS = GLOBAL_ACTIONS + PAIR_ACTIONS
+# The recall reranker corrects the head of the store's ranking only: a candidate below this place needs more
+# than the correction's bound to reach a top 10, and the head is where its CPU time is worth spending.
+RERANK_DEPTH = 30
 
 
 @dataclass(frozen=True)

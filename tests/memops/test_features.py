@@ -1,7 +1,7 @@
 """Feature parsing that the model depends on: speakers, facts inside questions, numbers, episodes, chat glue."""
 
 from server.memops import text as T
-from server.memops.features import pair_features, parse, rank_features, statement_features
+from server.memops.features import RankList, pair_features, parse, rank_features, statement_features
 
 
 def test_clock_words_and_multipliers_read_as_the_same_numbers():
@@ -64,7 +64,22 @@ def test_rank_features_know_who_said_it():
     import numpy as np
 
     c = RankCandidate("", "event", np.zeros(1, np.float32), 0.5, 0.5, 1.0, 0.8, 0.5, 0.8, 1.0)
+    ls = RankList(0.5, 0.5, 1.0)
     q = parse("When did Ana go hiking?")
-    own = rank_features(q, parse("Ana: I went hiking yesterday"), c, 0.5, 0.5, 1.0)
-    other = rank_features(q, parse("Ben: Hiking with Ana sounds fun"), c, 0.5, 0.5, 1.0)
+    own = rank_features(q, parse("Ana: I went hiking yesterday"), c, ls)
+    other = rank_features(q, parse("Ben: Hiking with Ana sounds fun"), c, ls)
     assert own[23] == 1.0 and other[23] == 0.0 and other[24] == 1.0
+    # A question that names nobody says so, and then no turn counts as "someone else's".
+    anon = rank_features(parse("When did she go hiking?"), parse("Ben: Hiking with Ana sounds fun"), c, ls)
+    assert anon[19] == 1.0 and own[19] == 0.0 and anon[24] == 0.0
+
+
+def test_rank_features_read_a_reaction_apart_from_a_statement():
+    from server.memops import RankCandidate
+    import numpy as np
+
+    c = RankCandidate("", "fact", np.zeros(1, np.float32), 0.5, 0.5, 1.0, 0.8, 0.5, 0.8, 1.0)
+    q, ls = parse("What did Ana paint?"), RankList(0.5, 0.5, 1.0)
+    cheer = rank_features(q, parse("Ben: Wow, that's amazing! You must be so proud."), c, ls)
+    told = rank_features(q, parse("Ana: I painted a sunset over the lake last week."), c, ls)
+    assert cheer[30] == 1.0 and told[30] == 0.0 and cheer[31] > told[31] == 0.0
