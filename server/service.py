@@ -464,7 +464,8 @@ class MemoryService:
             if in_frame:
                 flags.append("in_time_frame")
             hits.append(RecallHit(memory=memory, scores=scores, flags=flags))
-        self._learned_rerank(query, qvec, hits, now, fmax)
+        if req.strategy == "hybrid":  # trained on the hybrid ranking; the vector and keyword baselines stay pure
+            self._learned_rerank(query, qvec, hits, now, fmax)
         hits.sort(key=lambda h: h.scores.final, reverse=True)
         returned = hits[: req.k]
 

@@ -71,11 +71,20 @@ def test_with_the_stage_off_recall_never_asks_the_model(chat):
     assert ops.calls == 0
 
 
+def test_the_vector_and_keyword_baselines_are_never_reranked(chat):
+    service, ops = chat(True)
+    for strategy in ("vector", "keyword"):
+        hits = service.recall(RecallRequest(namespace="c", query=QUESTIONS[0], k=5, strategy=strategy)).results
+        assert hits and all(h.scores.learned is None for h in hits)
+    assert ops.calls == 0
+    service.recall(RecallRequest(namespace="c", query=QUESTIONS[0], k=5))
+    assert ops.calls == 1
+
+
 def test_the_stage_moves_each_score_within_its_bound_and_is_deterministic(chat):
     off, _ = chat(False)
     on, ops = chat(True)
-    if not ops.learned.has_rerank:
-        pytest.skip("the shipped checkpoint has no enabled reranker")
+    assert ops.learned.has_rerank, "the stage is on by default: the shipped checkpoint must carry an enabled reranker"
     bound = ops.learned.net.cfg.rank_max_delta
     for q in QUESTIONS:
         base = {h.memory.content: h.scores.final for h in off.recall(RecallRequest(namespace="c", query=q, k=8, reinforce=False)).results}
