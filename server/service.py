@@ -456,7 +456,9 @@ class MemoryService:
 
         hits: list[RecallHit] = []
         for final, rowid, fscore, strength, recency in scored if rerank else scored[: req.k]:
-            memory = memories[rowid]  # rows are never deleted (a hard delete empties one)
+            memory = memories.get(rowid)
+            if memory is None:  # rows are never deleted (a hard delete empties one); a damaged file still answers
+                continue
             scores = Scores(
                 vector=round(vsim.get(rowid, 0.0), 6), keyword=round(kw.get(rowid, 0.0), 6), fused=round(fscore, 6),
                 strength=round(strength, 6), recency=round(recency, 6), confidence=memory.confidence, final=final,
