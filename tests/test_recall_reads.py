@@ -6,6 +6,7 @@ Real SQLite file; the hash embedder (not semantic: the keyword side decides what
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 from server.models import RecallRequest, RememberRequest
 from server.service import MemoryService
@@ -30,11 +31,13 @@ def test_a_match_on_the_first_of_two_corrections_is_credited_to_the_current_vers
 
 def test_the_ranking_without_the_learned_reranker_equals_the_one_that_reads_every_candidate_whole(fast_service):
     svc = fast_service
-    _remember(svc, *[f"note {i} about the garden shed and tomato {i % 7}" for i in range(60)])
+    # Fewer memories than the smallest candidate pool (50), so both signals list every match on either backend.
+    _remember(svc, *[f"note {i} about the garden shed and tomato {i % 7}" for i in range(40)])
     # learned_rerank on with a decision module that has no ranker: every candidate is read whole, order unchanged.
     whole = MemoryService(svc.store, svc.embedder, svc.ops, svc.settings.model_copy(update={"learned_rerank": True}))
+    now = datetime.now(timezone.utc)  # one clock for both: recency and decay move between two calls
     for k in (1, 5, 20):
-        req = RecallRequest(namespace="me", query="garden tomato 3", k=k, reinforce=False)
+        req = RecallRequest(namespace="me", query="garden tomato 3", k=k, reinforce=False, now=now)
         fast, slow = svc.recall(req, log=False), whole.recall(req, log=False)
         assert [h.model_dump() for h in fast.results] == [h.model_dump() for h in slow.results]
         assert len(fast.results) == k
