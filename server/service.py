@@ -43,7 +43,7 @@ from server.models import (
     Stats,
 )
 from server.search import fts_query, fuse
-from server.store import Store
+from server.store import MemoryFacts, Store
 
 _NAMESPACE = re.compile(NAMESPACE_PATTERN)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -430,22 +430,24 @@ class MemoryService:
         if keywords is not None:
             keyword_hits = keywords.result()
         fused, vsim, kw = fuse(vector_hits, keyword_hits, limit=pool)
-        rows = self.store.by_rowids(req.namespace, list(fused))
+        # Candidates are weighed on their MemoryFacts; only the ones returned (and the head the learned stage
+        # may reorder: it reads the text) are read whole.
+        facts = self.store.facts_by_rowids(req.namespace, list(fused))
         if NEIGHBOR_SHARE and req.strategy == "hybrid":
-            fused = self._spread(req.namespace, fused, rows)
+            fused = self._spread(req.namespace, fused, facts)
         via_history: set[int] = set()
         if not (req.include_superseded or as_of):
-            fused, via_history = self._lift_history(req.namespace, fused, rows, vsim, kw, lift_archived=not req.include_archived)
+            fused, via_history = self._lift_history(req.namespace, fused, facts, vsim, kw, lift_archived=not req.include_archived)
         fmax = max(max(fused.values(), default=1.0), 1e-9)
         frame = timeframe.window(query, as_of or now)
 
-        hits: list[RecallHit] = []
+        scored: list[tuple[float, int, float, float, float, bool]] = []  # (final, rowid, fused, strength, recency, in frame)
         for rowid, fscore in fused.items():
-            memory = rows.get(rowid)
-            if memory is None or not self._visible(memory, req, as_of, since, until, tags):
+            fact = facts.get(rowid)
+            if fact is None or not self._visible(fact, req, as_of, since, until, tags):
                 continue
-            strength = effective_strength(memory, now)
-            when = memory.valid_from or memory.recorded_at
+            strength = effective_strength(fact, now)
+            when = fact.valid_from or fact.recorded_at
             age_days = max(0.0, (now - when).total_seconds() / 86400.0)
             recency = 0.5 ** (age_days / RECENCY_HALF_LIFE_DAYS)
             relevance = fscore / fmax
@@ -455,18 +457,38 @@ class MemoryService:
             # Why these weights: relevance decides; strength, recency and confidence only
             # break near-ties, so a strong old memory can't bury the one that answers.
             base, w_strength, w_recency, w_confidence = PRIOR
-            final = relevance * (base + w_strength * strength + w_recency * recency + w_confidence * memory.confidence)
+            final = relevance * (base + w_strength * strength + w_recency * recency + w_confidence * fact.confidence)
+            scored.append((round(final, 6), rowid, fscore, strength, recency, in_frame))
+        scored.sort(key=lambda s: s[0], reverse=True)  # stable: ties keep the fused order
+        # The learned stage (hybrid recalls only: the vector and keyword baselines stay what they say)
+        # reorders the best RERANK_DEPTH by at most `rank_bound` x the best score, so only the candidates
+        # that could still reach the top k after it are read whole.
+        bound = self._rerank_bound() if req.strategy == "hybrid" and qvec is not None else None
+        head = req.k
+        if bound is not None and scored:
+            floor = scored[min(req.k, len(scored)) - 1][0] - bound * scored[0][0]
+            head = max(req.k, RERANK_DEPTH, sum(1 for s in scored if s[0] >= floor))
+        memories = self.store.by_rowids(req.namespace, [s[1] for s in scored[:head]])
+
+        hits: list[RecallHit] = []
+        for final, rowid, fscore, strength, recency, in_frame in scored[:head]:
+            memory = memories.get(rowid)
+            if memory is None:  # rows are never deleted (a hard delete empties one); a damaged file still answers
+                continue
             scores = Scores(
                 vector=round(vsim.get(rowid, 0.0), 6), keyword=round(kw.get(rowid, 0.0), 6), fused=round(fscore, 6),
-                strength=round(strength, 6), recency=round(recency, 6), confidence=memory.confidence, final=round(final, 6),
+                strength=round(strength, 6), recency=round(recency, 6), confidence=memory.confidence, final=final,
             )
             flags = ([] if memory.status == "active" else [memory.status]) + (["matched_earlier_version"] if rowid in via_history else [])
             if in_frame:
                 flags.append("in_time_frame")
             hits.append(RecallHit(memory=memory, scores=scores, flags=flags))
-        if req.strategy == "hybrid":  # trained on the hybrid ranking; the vector and keyword baselines stay pure
+        candidates = [[facts[rowid].id, final] for final, rowid, *_ in scored[: 4 * req.k]]
+        if bound is not None:
             self._learned_rerank(query, qvec, hits, now, fmax)
-        hits.sort(key=lambda h: h.scores.final, reverse=True)
+            hits.sort(key=lambda h: h.scores.final, reverse=True)
+            moved = {h.memory.id: h.scores.final for h in hits}
+            candidates = sorted(([i, moved.get(i, f)] for i, f in candidates), key=lambda c: c[1], reverse=True)
         returned = hits[: req.k]
 
         recall_id = new_id("rec")
@@ -484,13 +506,12 @@ class MemoryService:
             self.store.log_recall(
                 recall_id, req.namespace, now, query, hashlib.sha256(query.encode()).hexdigest(),
                 params=req.model_dump(mode="json", exclude={"query", "namespace"}),
-                candidates=[[h.memory.id, h.scores.final] for h in hits[: 4 * req.k]],
-                returned=returned_ids,
+                candidates=candidates, returned=returned_ids,
             )
             self.store.audit(req.namespace, "recall", None, actor, now, recall_id=recall_id, returned=returned_ids)
         return RecallResult(recall_id=recall_id, results=returned)
 
-    def _spread(self, namespace: str, fused: dict[int, float], rows: dict) -> dict[int, float]:
+    def _spread(self, namespace: str, fused: dict[int, float], rows: dict[int, MemoryFacts]) -> dict[int, float]:
         """Give the memories written just before and after a strong candidate a share of its score.
 
         Why: statements written together belong together: the turn after a matching question is often the
@@ -499,7 +520,7 @@ class MemoryService:
         top = list(fused.items())[:NEIGHBOR_TOP]
         near = [r + d for r, _ in top for d in (-1, 1) if r + d not in rows]
         if near:
-            rows.update(self.store.by_rowids(namespace, near))
+            rows.update(self.store.facts_by_rowids(namespace, near))
         out = dict(fused)
         for rowid, score in top:
             memory = rows.get(rowid)
@@ -513,7 +534,7 @@ class MemoryService:
         return dict(sorted(out.items(), key=lambda kv: kv[1], reverse=True))
 
     def _lift_history(
-        self, namespace: str, fused: dict[int, float], rows: dict, vsim: dict, kw: dict, *, lift_archived: bool = True
+        self, namespace: str, fused: dict[int, float], rows: dict[int, MemoryFacts], vsim: dict, kw: dict, *, lift_archived: bool = True
     ) -> tuple[dict[int, float], set[int]]:
         """Credit each match on a replaced memory to the memory that stands for it now.
 
@@ -529,8 +550,17 @@ class MemoryService:
             archived = [m.id for m in rows.values() if m is not None and m.status == "archived"]
             if archived:
                 folded_into = self.store.consolidated_into(namespace, archived)
-        # One read for all the summaries that stand for matched episodes (several episodes share one).
-        semantic = self.store.get_by_ids(namespace, sorted(set(folded_into.values()))) if folded_into else {}
+        # One read for all the summaries that stand for matched episodes (several episodes share one), and
+        # one per link of the supersede chains, for all chains at once.
+        by_id = self.store.facts_by_ids(namespace, sorted(set(folded_into.values()))) if folded_into else {}
+        links = {m.superseded_by for m in rows.values() if m.status == "superseded" and m.superseded_by}
+        for _ in range(32):  # chains are short; the bound guards against a corrupt cycle
+            links -= by_id.keys()
+            if not links:
+                break
+            found = self.store.facts_by_ids(namespace, sorted(links))
+            by_id.update(found)
+            links = {m.superseded_by for m in found.values() if m.status == "superseded" and m.superseded_by}
         lifted: dict[int, float] = {}
         via: set[int] = set()
         for rowid, score in fused.items():
@@ -539,23 +569,21 @@ class MemoryService:
             current = None
             if memory is not None and memory.status == "superseded":
                 current = memory
-                for _ in range(32):  # chains are short; the bound guards against a corrupt cycle
+                for _ in range(32):
                     if current.superseded_by is None or current.status != "superseded":
                         break
-                    nxt = self.store.get(namespace, current.superseded_by)
+                    nxt = by_id.get(current.superseded_by)
                     if nxt is None:
                         break
                     current = nxt
             elif memory is not None and memory.id in folded_into:
-                current = semantic.get(folded_into[memory.id])
+                current = by_id.get(folded_into[memory.id])
                 if current is None:
                     continue
             if current is not None:
                 if current.status != "active":
                     continue
-                target = self.store.rowid_of(namespace, current.id)
-                if target is None:
-                    continue
+                target = current.rowid
                 rows[target] = current
                 vsim[target] = max(vsim.get(target, 0.0), vsim.get(rowid, 0.0))
                 kw[target] = max(kw.get(target, 0.0), kw.get(rowid, 0.0))
@@ -563,6 +591,12 @@ class MemoryService:
                     via.add(target)
             lifted[target] = max(lifted.get(target, 0.0), score)
         return dict(sorted(lifted.items(), key=lambda kv: kv[1], reverse=True)), via
+
+    def _rerank_bound(self) -> float | None:
+        """How far the learned stage may move a score (times the best one), or None when it will not run."""
+        if not self.settings.learned_rerank or getattr(self.ops, "rerank", None) is None:
+            return None
+        return float(getattr(self.ops, "rank_bound", 1.0))
 
     def _learned_rerank(self, query: str, qvec, hits: list[RecallHit], now: datetime, fmax: float) -> None:
         """Add the memory-ops model's bounded correction to each hit's final score, when enabled.
@@ -594,8 +628,8 @@ class MemoryService:
             hit.scores.final = round(float(utility) * best, 6)
 
     @staticmethod
-    def _visible(memory: Memory, req: RecallRequest, as_of, since, until, tags) -> bool:
-        if not memory.content:  # purged by a hard delete
+    def _visible(memory: MemoryFacts, req: RecallRequest, as_of, since, until, tags) -> bool:
+        if not memory.has_text:  # purged by a hard delete
             return False
         if as_of is not None:
             if memory.recorded_at > as_of or (memory.ended_at is not None and memory.ended_at <= as_of):
@@ -769,7 +803,7 @@ def redact_all(text: str) -> str:
     return redact(text, findings) if findings else text
 
 
-def effective_strength(memory: Memory, now: datetime) -> float:
+def effective_strength(memory: Memory | MemoryFacts, now: datetime) -> float:
     """Strength decays exponentially at the memory's own rate since it was last reinforced."""
     since = memory.last_recalled_at or memory.recorded_at
     days = max(0.0, (now - since).total_seconds() / 86400.0)

@@ -98,6 +98,11 @@ class LearnedOps:
             return f"refines #{target}" + (f" (adds: {' '.join(extra)})" if extra else "")
         return f"contradicts #{target} ({_why_differs(text, n.content)})"
 
+    @property
+    def rank_bound(self) -> float:
+        """The most `rerank` moves a score, as a share of the best candidate's (0 without a reranker)."""
+        return float(self.net.cfg.rank_max_delta) if self.has_rerank else 0.0
+
     def rerank(self, query: str, qvec: np.ndarray, candidates: Sequence[RankCandidate]) -> list[float]:
         """Relevance scores, higher is better, one per candidate (the fused score if no reranker)."""
         if not candidates:

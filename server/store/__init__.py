@@ -13,11 +13,35 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from contextlib import AbstractContextManager
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
 from server.models import AuditEntry, Memory
+
+
+class MemoryFacts(NamedTuple):
+    """The fields of a memory that recall filters and ranks on, for candidates that may never be returned.
+
+    Why not the `Memory`: a recall weighs 100-300 candidates and returns 10-20; reading and decoding
+    every column of every candidate (text, provenance JSON, hashes, the pydantic object) was the largest
+    cost of a recall on a small store. Only the returned ones are read whole (`by_rowids`).
+    """
+
+    rowid: int
+    id: str
+    status: str
+    kind: str
+    tags: list[str]
+    confidence: float
+    strength: float
+    decay_rate: float
+    last_recalled_at: datetime | None
+    recorded_at: datetime
+    valid_from: datetime | None
+    ended_at: datetime | None
+    superseded_by: str | None
+    has_text: bool  # False once a hard delete purged it
 
 
 class Store(Protocol):
@@ -37,6 +61,8 @@ class Store(Protocol):
     def get(self, namespace: str, memory_id: str) -> Memory | None: ...
     def get_many(self, namespace: str, ids: Sequence[str]) -> list[Memory]: ...
     def by_rowids(self, namespace: str, rowids: Sequence[int]) -> dict[int, Memory]: ...
+    def facts_by_rowids(self, namespace: str, rowids: Sequence[int]) -> dict[int, MemoryFacts]: ...
+    def facts_by_ids(self, namespace: str, ids: Sequence[str]) -> dict[str, MemoryFacts]: ...
     def rowid_of(self, namespace: str, memory_id: str) -> int | None: ...
     def find_active_by_hash(self, namespace: str, content_hash: str) -> Memory | None: ...
     def update_fields(self, namespace: str, memory_id: str, **fields: Any) -> None: ...

@@ -19,6 +19,7 @@ import numpy as np
 from server.clock import from_iso, to_iso
 from server.errors import EmbeddingMismatch, InvalidInput
 from server.models import AuditEntry, Memory
+from server.store import MemoryFacts
 from server.store.driver import Database
 from server.store.migrations import migrate, schema_version
 from server.store.vector_index import VectorIndex
@@ -57,6 +58,25 @@ def row_to_memory(row: Sequence[Any]) -> Memory:
     object.__setattr__(memory, "__pydantic_extra__", None)
     object.__setattr__(memory, "__pydantic_private__", None)
     return memory
+
+
+FACT_COLUMNS = (
+    "rowid id status kind tags confidence strength decay_rate last_recalled_at recorded_at valid_from ended_at superseded_by"
+).split()
+SELECT_FACTS = "SELECT " + ", ".join(FACT_COLUMNS) + ", content != '' FROM memories"
+_FACT_DATES = [i for i, name in enumerate(FACT_COLUMNS) if name in _DATES]
+_FACT_TAGS = FACT_COLUMNS.index("tags")
+
+
+def row_to_facts(row: Sequence[Any]) -> MemoryFacts:
+    values = list(row)
+    for i in _FACT_DATES:
+        if values[i] is not None:
+            value = datetime.fromisoformat(values[i])
+            values[i] = value if value.tzinfo is timezone.utc else from_iso(value.isoformat())
+    values[_FACT_TAGS] = [] if values[_FACT_TAGS] == "[]" else json.loads(values[_FACT_TAGS])
+    values[-1] = bool(values[-1])
+    return MemoryFacts._make(values)
 
 
 def memory_to_params(memory: Memory) -> list[Any]:
@@ -228,9 +248,25 @@ class SQLiteStore:
     def by_rowids(self, namespace: str, rowids: Sequence[int]) -> dict[int, Memory]:
         if not rowids:
             return {}
-        marks = ",".join("?" for _ in rowids)
+        marks = ",".join("?" * len(rowids))
         rows = self.db.execute(SELECT + f" WHERE +namespace = ? AND rowid IN ({marks})", (namespace, *rowids))
         return {row[0]: row_to_memory(row) for row in rows}
+
+    def facts_by_rowids(self, namespace: str, rowids: Sequence[int]) -> dict[int, MemoryFacts]:
+        """What recall ranks on, for many candidates: no text, provenance or hashes to decode (see MemoryFacts)."""
+        if not rowids:
+            return {}
+        marks = ",".join("?" * len(rowids))
+        rows = self.db.execute(SELECT_FACTS + f" WHERE +namespace = ? AND rowid IN ({marks})", (namespace, *rowids))
+        return {row[0]: row_to_facts(row) for row in rows}
+
+    def facts_by_ids(self, namespace: str, ids: Sequence[str]) -> dict[str, MemoryFacts]:
+        """`facts_by_rowids` by memory id (through the unique id index, as `get_by_ids`)."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.db.execute(SELECT_FACTS + f" WHERE +namespace = ? AND id IN ({marks})", (namespace, *ids))
+        return {row[1]: row_to_facts(row) for row in rows}
 
     def rowid_of(self, namespace: str, memory_id: str) -> int | None:
         row = self.db.one("SELECT rowid FROM memories WHERE +namespace = ? AND id = ?", (namespace, memory_id))
@@ -321,7 +357,7 @@ class SQLiteStore:
         )
         if not top:
             return []
-        marks = ",".join("?" for _ in top)
+        marks = ",".join("?" * len(top))
         mine = {r[0] for r in db.execute(f"SELECT rowid FROM memories WHERE rowid IN ({marks}) AND +namespace = ?", (*[r[0] for r in top], namespace))}
         hits = [(rowid, -score) for rowid, score in top if rowid in mine][:limit]
         if len(hits) == limit or len(top) < window:
@@ -507,7 +543,7 @@ class SQLiteStore:
         would scan the whole namespace for an IN list)."""
         if not ids:
             return {}
-        marks = ",".join("?" for _ in ids)
+        marks = ",".join("?" * len(ids))
         rows = self.db.execute(SELECT + f" WHERE +namespace = ? AND id IN ({marks})", (namespace, *ids))
         return {m.id: m for m in map(row_to_memory, rows)}
 
@@ -659,7 +695,7 @@ class SQLiteStore:
         """Which of `ids` are in an open conflict (one query; recall flags them)."""
         if not ids:
             return set()
-        marks = ",".join("?" for _ in ids)
+        marks = ",".join("?" * len(ids))
         rows = self.db.execute(
             f"SELECT a_id, b_id FROM conflicts WHERE namespace = ? AND status = 'open' AND (a_id IN ({marks}) OR b_id IN ({marks}))",
             (namespace, *ids, *ids),

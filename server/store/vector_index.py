@@ -349,4 +349,5 @@ class VectorIndex:
                 return []
             top = np.argpartition(-scores, take - 1)[:take] if take < len(rows) else np.arange(len(rows))
             top = top[np.argsort(-scores[top])]
-            return [(int(part.rowids[rows[i]]), float(scores[i])) for i in top if np.isfinite(scores[i])]
+            top = top[np.isfinite(scores[top])]
+            return list(zip(part.rowids[rows[top]].tolist(), scores[top].tolist()))

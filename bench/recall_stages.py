@@ -1,0 +1,109 @@
+"""Where a recall's time goes: wall and CPU per stage, on a bench.core store or one ingested conversation.
+
+    python -m bench.recall_stages --size 100000 [--queries 100]
+    python -m bench.recall_stages --dataset locomo /path/locomo10.json [--conv 0] [--depth 20]
+
+Each store call recall makes (keyword search, vector search, the candidate and result reads, the log)
+and the query embedding is wrapped in a timer that records its wall time and its own thread's CPU
+time, so the keyword search and the embedding, which run in worker threads, are measured where they
+run. Recall itself is timed in wall and process CPU (all threads). CPU time is the figure to compare on
+a busy machine. Prints only; it writes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from bench.core import CACHE, QUERIES, build, fill
+
+STAGES = ("keyword_search", "vector_search", "facts_by_rowids", "facts_by_ids", "by_rowids", "conflicted", "reinforce", "log_recall", "audit")
+
+
+def _timed(samples: dict, obj, name: str) -> None:
+    inner = getattr(obj, name)
+
+    def call(*args, **kwargs):
+        wall, cpu = time.perf_counter(), time.thread_time()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            samples[name].append(((time.perf_counter() - wall) * 1000, (time.thread_time() - cpu) * 1000))
+
+    setattr(obj, name, call)
+
+
+def profile(service, requests: list, rounds: int) -> list[str]:
+    """Run `requests` round-robin `rounds` times (after a warm-up) and report each stage's median cost."""
+    samples: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for req in requests[:5]:
+        service.recall(req)
+    for name in STAGES:
+        if hasattr(service.store, name):
+            _timed(samples, service.store, name)
+    _timed(samples, service.embedder, "embed_query")
+    total = []
+    for i in range(rounds):
+        wall, cpu = time.perf_counter(), time.process_time()
+        service.recall(requests[i % len(requests)])
+        total.append(((time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000))
+
+    def p50(rows, j):
+        return statistics.median(r[j] for r in rows)
+
+    lines = [f"recall: wall p50 {p50(total, 0):.2f} ms, process CPU p50 {p50(total, 1):.2f} ms ({rounds} recalls)"]
+    for name, rows in sorted(samples.items(), key=lambda kv: -p50(kv[1], 1) * len(kv[1])):
+        lines.append(f"  {name:16s} {len(rows) / rounds:4.1f} calls/recall  wall p50 {p50(rows, 0):7.2f}  CPU p50 {p50(rows, 1):7.2f} ms")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, help="a bench.core store of this many memories (its queries, k=10)")
+    parser.add_argument("--dataset", nargs=2, metavar=("FORMAT", "PATH"), help="ingest one conversation of a retrieval data set")
+    parser.add_argument("--conv", type=int, default=0, help="which conversation (default 0)")
+    parser.add_argument("--depth", type=int, default=20, help="k for the data set's questions (the harness asks 20 on LoCoMo)")
+    parser.add_argument("--queries", type=int, default=100, help="recalls timed")
+    args = parser.parse_args(argv)
+    if (args.size is None) == (args.dataset is None):
+        parser.error("pass exactly one of --size and --dataset")
+
+    from server.embed import FastEmbedEmbedder
+    from server.models import RecallRequest
+
+    embedder = FastEmbedEmbedder("offline", CACHE)
+    with tempfile.TemporaryDirectory() as d:
+        if args.size is not None:
+            app = build(Path(d) / "stages.db", embedder)
+            fill(app, "r", args.size, real=min(args.size, 10_000))
+            service, store = app.service, app.store
+            requests = [RecallRequest(namespace="r", query=q, k=10) for q in QUERIES]
+        else:
+            from server.app import load_ops
+            from server.bench.datasets import load
+            from server.bench.retrieval import ReverieSystem
+            from server.config import Settings
+
+            conv = load(args.dataset[0], args.dataset[1], limit=1, offset=args.conv).conversations[0]
+            settings = Settings(db=Path(d) / "unused.db", embedding_model="offline", embedding_cache_dir=CACHE, max_content_bytes=1 << 20)
+            system = ReverieSystem(settings, embedder, load_ops(settings), Path(d))
+            system.start(conv)
+            for session in conv.sessions:
+                if session.turns:
+                    system.ingest(session)
+            service, store = system.service, system.store
+            requests = [
+                RecallRequest(namespace=system.namespace, query=q.question, k=args.depth, now=q.date, reinforce=False) for q in conv.questions
+            ]
+        print("\n".join(profile(service, requests, args.queries)))
+        store.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
