@@ -27,29 +27,24 @@ STATEMENTS = [
 ]
 
 
-def _outcome(service: MemoryService, results) -> list:
+def _outcome(service: MemoryService, namespace: str, results) -> list:
     """What was decided and what the audit trail says, without ids and times (which differ run to run)."""
     decisions = [(r.decision, r.kind, re.sub(r"mem_\w+", "mem", r.reason), len(r.memory_ids)) for r in results]
-    audit = [(e.action, e.detail.get("kind"), e.detail.get("tier")) for e in reversed(service.store.audit_entries("ns", limit=100))]
-    contents = sorted((m.content, m.status) for _, m in service.store.iter_all("ns"))
+    audit = [(e.action, e.detail.get("kind"), e.detail.get("tier")) for e in reversed(service.store.audit_entries(namespace, limit=100))]
+    contents = sorted((m.content, m.status) for _, m in service.store.iter_all(namespace))
     return [decisions, audit, contents]
 
 
 def test_a_batch_decides_and_audits_like_one_statement_at_a_time(settings, embedder):
-    ops = load_ops()
-    runs = []
-    for name, batched in (("one.db", False), ("many.db", True)):
-        store = open_store(settings.model_copy(update={"db": settings.db.with_name(name)}))
-        try:
-            service = MemoryService(store, embedder, ops, settings)
-            reqs = [RememberRequest(namespace="ns", content=text) for text in STATEMENTS]
-            results = service.remember_many(reqs) if batched else [service.remember(req) for req in reqs]
-            runs.append(_outcome(service, results))
-        finally:
-            store.close()
-    one, many = runs
-    assert many == one
-    decisions = [d[0] for d in many[0]]
+    store = open_store(settings)
+    try:
+        service = MemoryService(store, embedder, load_ops(), settings)
+        one = [service.remember(RememberRequest(namespace="one", content=text)) for text in STATEMENTS]
+        many = service.remember_many([RememberRequest(namespace="many", content=text) for text in STATEMENTS])
+        assert _outcome(service, "many", many) == _outcome(service, "one", one)
+    finally:
+        store.close()
+    decisions = [r.decision for r in many]
     assert decisions[2] == "noop" and decisions[6] == "redact"  # the within-batch duplicate was seen, the secret redacted
 
 
