@@ -128,7 +128,7 @@ class _Vectors:
         return self.futures[self.slot[index] // EMBED_CHUNK].done()
 
 
-GROUP_COMMIT_S = 0.05  # longest a batch holds the write lock before it commits what it has written
+GROUP_COMMIT_S = 0.02  # longest a batch holds the write lock before it commits what it has written
 
 
 class _GroupCommit:
