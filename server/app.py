@@ -104,6 +104,10 @@ class LazyOps:
                 self._thread.start()
         return self
 
+    def wait(self) -> MemoryOps:
+        """The loaded model (loading reads the database: call it before taking a write transaction)."""
+        return self._ops()
+
     def _ops(self) -> MemoryOps:
         self.start()
         self._thread.join()

@@ -130,6 +130,46 @@ class _Vectors:
         n = self.slot[index]
         return self.futures[n // EMBED_CHUNK].result()[n % EMBED_CHUNK]
 
+    def ready(self, index: int) -> bool:
+        return self.futures[self.slot[index] // EMBED_CHUNK].done()
+
+
+GROUP_COMMIT_S = 0.02  # longest a batch holds the write lock before it commits what it has written
+
+
+class _GroupCommit:
+    """Consecutive statements of a batch share one write transaction, committed every GROUP_COMMIT_S.
+
+    Why: a transaction per statement costs more than the statement (BEGIN IMMEDIATE, the vector index's
+    generation bookkeeping, COMMIT), and a batch of 256 paid it 256 times. Why bounded: the transaction
+    holds the connection, so a recall in this process and a writer in another (a sleep job) wait for it;
+    and it is closed before waiting for the embedding model, so nobody waits on the lock while the model
+    runs. Decisions read inside it, so each one still sees every write before it.
+    """
+
+    def __init__(self, store: Store):
+        self.store = store
+        self._open = None
+        self._since = 0.0
+
+    def enter(self) -> None:
+        if self._open is not None and time.monotonic() - self._since > GROUP_COMMIT_S:
+            self.commit()
+        if self._open is None:
+            self._open = self.store.transaction()
+            self._open.__enter__()
+            self._since = time.monotonic()
+
+    def commit(self) -> None:
+        if self._open is not None:
+            cm, self._open = self._open, None
+            cm.__exit__(None, None, None)
+
+    def abort(self, exc: BaseException) -> None:
+        if self._open is not None:
+            cm, self._open = self._open, None
+            cm.__exit__(type(exc), exc, exc.__traceback__)
+
 
 @dataclass
 class _Plan:
@@ -198,14 +238,28 @@ class MemoryService:
         context_vectors = dict(zip(outside, self.embedder.embed(outside))) if outside else {}
         results: list[RememberResult] = []
         stored: list[tuple[Memory, str]] = []
-        # Decide and apply in order, so a statement sees the ones before it in the same batch.
-        for i, (req, plan) in enumerate(zip(reqs, plans)):
-            if plan.decision == "decide":
-                own = vectors.get(i)
-                plan = self._decide(req, plan.content, own, plan.redactions)
-                if req.context and req.context.strip() and plan.vector is not None:
-                    plan.vector = self._situate(own, req.context, vectors, by_content, context_vectors)
-            results.append(self._apply(req, plan, actor, stored))
+        if pending and hasattr(self.ops, "wait"):
+            self.ops.wait()  # a lazily loading model reads the database: let it finish before the group holds it
+        group = _GroupCommit(self.store)
+        try:
+            # Decide and apply in order, so a statement sees the ones before it in the same batch.
+            for i, (req, plan) in enumerate(zip(reqs, plans)):
+                own = None
+                if plan.decision == "decide":
+                    if not vectors.ready(i):
+                        group.commit()
+                    own = vectors.get(i)
+                if not req.dry_run:
+                    group.enter()
+                if own is not None:
+                    plan = self._decide(req, plan.content, own, plan.redactions)
+                    if req.context and req.context.strip() and plan.vector is not None:
+                        plan.vector = self._situate(own, req.context, vectors, by_content, context_vectors)
+                results.append(self._apply(req, plan, actor, stored))
+        except BaseException as exc:
+            group.abort(exc)
+            raise
+        group.commit()
         if stored:
             for callback in self.on_stored:
                 callback(stored)

@@ -90,6 +90,8 @@ class Database:
         self._lock = threading.RLock()
         self._depth = 0
         self._owner: int | None = None  # thread of the open transaction
+        self._writes = 0  # write transactions begun: names the open one (see write_serial)
+        self._writing = False
         self._rollback_hooks: list = []
         if self.driver == "apsw":
             import apsw
@@ -171,14 +173,16 @@ class Database:
                 return
             self._begin_immediate()
             self._depth, self._owner = 1, threading.get_ident()
+            self._writes += 1
+            self._writing = True
             try:
                 yield self
             except BaseException:
-                self._depth = 0
+                self._depth, self._writing = 0, False
                 self.execute("ROLLBACK")
                 self._rolled_back()
                 raise
-            self._depth = 0
+            self._depth, self._writing = 0, False
             try:
                 self._retrying(lambda: self.execute("COMMIT"))
             except BaseException:
@@ -217,6 +221,13 @@ class Database:
     def in_transaction(self) -> bool:
         """Whether the calling thread has a transaction open on this connection."""
         return self._depth > 0 and self._owner == threading.get_ident()
+
+    def write_serial(self) -> int | None:
+        """A number naming the write transaction the calling thread has open (None outside one).
+
+        While it is open no other connection can write, so what it read from the file stays true until it ends.
+        """
+        return self._writes if self._writing and self.in_transaction() else None
 
     def on_rollback(self, fn) -> None:
         """Call `fn` if the open write transaction rolls back (for in-memory copies of what it changed)."""

@@ -162,14 +162,31 @@ class VectorIndex:
         self._seen_gen: int | None = None
         self._seen_purge: int | None = None
         self._seen_log: int | None = None  # memories_status_log.seq applied up to (with _seen_gen)
+        # Within one write transaction (named by Database.write_serial) nobody else can move the generations:
+        # (serial, vec_gen, vec_purge) as this transaction last read or wrote them, and whether it bumped.
+        self._txn: tuple[int, int, int] | None = None
+        self._bumped: int | None = None
 
     # -- keeping step with the file ------------------------------------------------------
     def _generations(self) -> tuple[int, int]:
+        serial = self.db.write_serial()
+        if serial is not None and self._txn is not None and self._txn[0] == serial:
+            return self._txn[1], self._txn[2]
         values = dict(self.db.execute("SELECT key, value FROM meta WHERE key IN ('vec_gen', 'vec_purge')"))
-        return int(values.get("vec_gen", 0)), int(values.get("vec_purge", 0))
+        gen, purge = int(values.get("vec_gen", 0)), int(values.get("vec_purge", 0))
+        if serial is not None:
+            self._txn = (serial, gen, purge)
+        return gen, purge
 
     def bump(self, purge: bool = False) -> None:
-        """Call inside the write transaction that changed vectors or statuses."""
+        """Call inside the write transaction that changed vectors or statuses.
+
+        Once per transaction is enough (a batch of writes shares one): other processes only need to see the
+        generation move, and this process applied its own changes as it made them.
+        """
+        serial = self.db.write_serial()
+        if not purge and serial is not None and self._bumped == serial:
+            return
         gen, purge_gen = self._generations()
         self.db.execute(
             "INSERT INTO meta(key, value) VALUES ('vec_gen', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -180,6 +197,9 @@ class VectorIndex:
                 "INSERT INTO meta(key, value) VALUES ('vec_purge', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (str(purge_gen + 1),),
             )
+        if serial is not None:
+            self._txn = (serial, gen + 1, purge_gen + (1 if purge else 0))
+            self._bumped = serial
         with self._lock:
             # Only if we were in step before our own change are we in step after it (and our own status
             # changes, logged by the trigger before this call, are already applied).
@@ -193,6 +213,7 @@ class VectorIndex:
         with self._lock:
             self._parts.clear()
             self._seen_gen = self._seen_purge = self._seen_log = None
+            self._txn = self._bumped = None
 
     def _log_end(self) -> int:
         return self.db.one("SELECT COALESCE(MAX(seq), 0) FROM memories_status_log")[0]
