@@ -2,6 +2,10 @@
 
     python bench/rerank_check.py LOCOMO.json [--limit 2] [--offset 0] [--memops learned|rules]
     python bench/rerank_check.py LONGMEMEVAL.json --format longmemeval --limit 20
+    python bench/rerank_check.py LONGMEMEVAL.json --format longmemeval --limit 60 --switch time-frames
+
+(`--switch time-frames` flips recall's preference for memories dated inside a time frame the question names,
+`service.TIME_FRAME_BOOST`, instead of the reranker, which then stays at its default.)
 
 Ingests each conversation (LongMemEval: each question's haystack) once through the real service
 (`remember_many` per session), then asks every question twice: with `learned_rerank` off (the hybrid
@@ -22,14 +26,26 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from server.bench.datasets import load  # noqa: E402
+from server import service as service_module  # noqa: E402
 from server.bench.retrieval import ReverieSystem, evaluate  # noqa: E402
+
+FRAME_BOOST = service_module.TIME_FRAME_BOOST
+
+
+SWITCHES = {"rerank": ("hybrid", "learned"), "time-frames": ("no-frames", "frames")}
 
 
 class _BothRankings(ReverieSystem):
-    """Variant "hybrid" recalls without the learned stage, "learned" with it; times the stage itself."""
+    """The first variant recalls with the switch off, the second with it on; times the learned stage itself."""
+
+    switch = "rerank"
 
     def search(self, question, depth, variant):
-        self.service.settings = self.settings.model_copy(update={"learned_rerank": variant == "learned"})
+        on = variant == SWITCHES[self.switch][1]
+        if self.switch == "rerank":
+            self.service.settings = self.settings.model_copy(update={"learned_rerank": on})
+        else:
+            service_module.TIME_FRAME_BOOST = FRAME_BOOST if on else 0.0
         return super().search(question, depth, "hybrid")
 
     def start(self, conversation) -> None:
@@ -53,6 +69,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--offset", type=int, default=0)
     ap.add_argument("--memops", choices=["learned", "rules"], default="learned")
     ap.add_argument("--format", choices=["locomo", "longmemeval"], default="locomo")
+    ap.add_argument("--switch", choices=sorted(SWITCHES), default="rerank", help="what the two rows differ in")
     args = ap.parse_args(argv)
     from server.app import load_ops
     from server.config import Settings
@@ -65,7 +82,8 @@ def main(argv: list[str] | None = None) -> dict:
         ops = load_ops(settings)
         if not getattr(ops, "has_rerank", False):
             print("note: the loaded checkpoint has no enabled reranker; both rows are the hybrid ranking")
-        system = _BothRankings(settings, embedder, ops, Path(tmp), ("hybrid", "learned"))
+        system = _BothRankings(settings, embedder, ops, Path(tmp), SWITCHES[args.switch])
+        system.switch = args.switch
         try:
             reports = evaluate(dataset, system, ks=(1, 5, 10, 20))
         finally:
@@ -75,7 +93,7 @@ def main(argv: list[str] | None = None) -> dict:
     shown = ("recall@",) if args.format == "locomo" else ("recall_all@", "ndcg_any@")
     for name, report in reports.items():
         cells = "  ".join(f"{k} {v:.3f}" for k, v in report["overall"].items() if k.startswith(shown))
-        print(f"{name:8s} {cells}")
+        print(f"{name:9s} {cells}")
         for cat, row in sorted(report.get("by_category", {}).items()):
             key = "recall@10" if args.format == "locomo" else "recall_all@5"
             if key in row:
