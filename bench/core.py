@@ -247,8 +247,8 @@ def main(argv: list[str] | None = None) -> int:
         body += f"\n\n![recall latency vs store size]({PLOT.relative_to(ROOT).as_posix()})"
         if points:
             body += (f"\n\nPeers are single points at the size of the store they were measured on (`--peers {args.peers}`): they"
-                     " ingest about one turn per second here, too slow to fill 10k; their queries are LoCoMo questions, not this"
-                     " bench's, and their reports give the load at the time.")
+                     " ingest 0.6 to 3 turns per second here, too slow to fill 10k; their queries are LoCoMo questions, not this"
+                     " bench's, and they ran at nice 19 beside other work (their reports give the load).")
     print(body)
     if not args.no_write:
         from bench._report import write_section
