@@ -253,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_write:
         from bench._report import write_section
 
-        write_section("core", body, "python -m bench.core")
+        write_section("core", body, " ".join(["python -m bench.core", *(sys.argv[1:] if argv is None else argv)]))
     return 0
 
 

@@ -539,7 +539,7 @@ class MemoryService:
             hits.append(RecallHit(memory=memory, scores=scores, flags=flags))
         candidates = [[facts[rowid].id, final] for final, rowid, *_ in scored[: 4 * req.k]]
         if bound is not None:
-            self._learned_rerank(query, qvec, hits, now, fmax)
+            self._learned_rerank(query, qvec, hits, now)
             hits.sort(key=lambda h: h.scores.final, reverse=True)
             moved = {h.memory.id: h.scores.final for h in hits}
             candidates = sorted(([i, moved.get(i, f)] for i, f in candidates), key=lambda c: c[1], reverse=True)
@@ -652,18 +652,16 @@ class MemoryService:
             return None
         return float(getattr(self.ops, "rank_bound", 1.0))
 
-    def _learned_rerank(self, query: str, qvec, hits: list[RecallHit], now: datetime, fmax: float) -> None:
-        """Add the memory-ops model's bounded correction to each hit's final score, when enabled.
+    def _learned_rerank(self, query: str, qvec, hits: list[RecallHit], now: datetime) -> None:
+        """Add the memory-ops model's bounded correction to the final score of the head of `hits`.
 
-        The model sees the head of the store's own ranking (the best `RERANK_DEPTH`, final score over the
-        best one) and returns it plus a correction of at most `rank_max_delta`, so it can swap close
-        candidates but not bury a clear winner. Candidates are built here, so with the stage off recall pays
-        nothing for them.
+        Called only when `_rerank_bound` says the stage runs; `hits` are in the store's order. The model sees
+        the best `RERANK_DEPTH` (final score over the best one) and returns it plus a correction of at most
+        `rank_bound`, so it can swap close candidates but not bury a clear winner.
         """
-        rerank = getattr(self.ops, "rerank", None) if self.settings.learned_rerank else None
-        if rerank is None or not hits or qvec is None:
+        if not hits:
             return
-        hits = sorted(hits, key=lambda h: h.scores.final, reverse=True)[:RERANK_DEPTH]
+        hits = hits[:RERANK_DEPTH]
         best = max(hits[0].scores.final, 1e-9)
         candidates = [
             RankCandidate(
@@ -674,7 +672,7 @@ class MemoryService:
             )
             for h in hits
         ]
-        utilities = rerank(query, qvec, candidates)
+        utilities = self.ops.rerank(query, qvec, candidates)
         if utilities is None:
             return
         for hit, utility in zip(hits, utilities):

@@ -29,6 +29,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+# Recall's own constants: the training lists must be ranked exactly as MemoryService.recall ranks them.
+from server.service import CONTEXT_WEIGHT, NEIGHBOR_SHARE, NEIGHBOR_TOP, PRIOR
+
 from . import lexicon as L
 from . import text as T
 from .chat import _ASK_BACK, _ASK_THEM, _CHEER, _FEEL, _NEED, _OPEN, _VENUES, _WHEN, _chat, chitchat, theme_turns
@@ -39,8 +42,6 @@ from .features import N_RANK
 from .schema import RERANK_DEPTH, RankCandidate
 
 POOL = 50  # MemoryService.recall asks each index for max(50, 5k) candidates
-CONTEXT_WEIGHT, NEIGHBOR_SHARE, NEIGHBOR_TOP = 0.5, 0.7, 10  # as in server/service.py
-PRIOR = (0.75, 0.1, 0.05, 0.1)
 TEMPERATURE = 0.05  # final scores of rival candidates differ by a few hundredths
 
 

@@ -237,36 +237,30 @@ class SQLiteStore:
         return row_to_memory(row) if row else None
 
     def get_many(self, namespace: str, ids: Sequence[str]) -> list[Memory]:
-        if not ids:
-            return []
-        marks = ",".join("?" for _ in ids)
-        # `+namespace` keeps the planner on the unique id index (the namespace index scans the whole namespace).
-        rows = self.db.execute(SELECT + f" WHERE +namespace = ? AND id IN ({marks})", (namespace, *ids))
-        by_id = {m.id: m for m in map(row_to_memory, rows)}
+        by_id = self.get_by_ids(namespace, ids)
         return [by_id[i] for i in ids if i in by_id]
 
+    def _rows_in(self, select: str, column: str, namespace: str, keys: Sequence) -> list:
+        """`select` for the rows of `namespace` whose `column` (rowid or id) is one of `keys`, in one query.
+
+        `+namespace` keeps the planner on the rowid / unique id index (the namespace index would scan the
+        whole namespace for an IN list).
+        """
+        if not keys:
+            return []
+        marks = ",".join("?" * len(keys))
+        return list(self.db.execute(select + f" WHERE +namespace = ? AND {column} IN ({marks})", (namespace, *keys)))
+
     def by_rowids(self, namespace: str, rowids: Sequence[int]) -> dict[int, Memory]:
-        if not rowids:
-            return {}
-        marks = ",".join("?" * len(rowids))
-        rows = self.db.execute(SELECT + f" WHERE +namespace = ? AND rowid IN ({marks})", (namespace, *rowids))
-        return {row[0]: row_to_memory(row) for row in rows}
+        return {row[0]: row_to_memory(row) for row in self._rows_in(SELECT, "rowid", namespace, rowids)}
 
     def facts_by_rowids(self, namespace: str, rowids: Sequence[int]) -> dict[int, MemoryFacts]:
         """What recall ranks on, for many candidates: no text, provenance or hashes to decode (see MemoryFacts)."""
-        if not rowids:
-            return {}
-        marks = ",".join("?" * len(rowids))
-        rows = self.db.execute(SELECT_FACTS + f" WHERE +namespace = ? AND rowid IN ({marks})", (namespace, *rowids))
-        return {row[0]: row_to_facts(row) for row in rows}
+        return {row[0]: row_to_facts(row) for row in self._rows_in(SELECT_FACTS, "rowid", namespace, rowids)}
 
     def facts_by_ids(self, namespace: str, ids: Sequence[str]) -> dict[str, MemoryFacts]:
-        """`facts_by_rowids` by memory id (through the unique id index, as `get_by_ids`)."""
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        rows = self.db.execute(SELECT_FACTS + f" WHERE +namespace = ? AND id IN ({marks})", (namespace, *ids))
-        return {row[1]: row_to_facts(row) for row in rows}
+        """`facts_by_rowids` by memory id."""
+        return {row[1]: row_to_facts(row) for row in self._rows_in(SELECT_FACTS, "id", namespace, ids)}
 
     def rowid_of(self, namespace: str, memory_id: str) -> int | None:
         row = self.db.one("SELECT rowid FROM memories WHERE +namespace = ? AND id = ?", (namespace, memory_id))
@@ -539,13 +533,8 @@ class SQLiteStore:
         return self.vectors.vectors(namespace, rowids, bound[1])
 
     def get_by_ids(self, namespace: str, ids: Sequence[str]) -> dict[str, Memory]:
-        """Memories by id through the id index (`+namespace` keeps the planner off the namespace index, which
-        would scan the whole namespace for an IN list)."""
-        if not ids:
-            return {}
-        marks = ",".join("?" * len(ids))
-        rows = self.db.execute(SELECT + f" WHERE +namespace = ? AND id IN ({marks})", (namespace, *ids))
-        return {m.id: m for m in map(row_to_memory, rows)}
+        """Memories by id, in one query (see `_rows_in`)."""
+        return {m.id: m for m in map(row_to_memory, self._rows_in(SELECT, "id", namespace, ids))}
 
     def consolidated(self, namespace: str) -> set[str]:
         """Ids of episodes already folded into a semantic memory (so a rerun never folds them twice)."""
