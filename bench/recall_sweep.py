@@ -112,7 +112,7 @@ def misses(dataset, store_dir: Path, cache_dir: Path, depth: int = 20, show: int
     """
     from collections import Counter
 
-    from server.search import fts_query
+    from server.search import candidate_pool, fts_query
 
     table: Counter[tuple[str, str]] = Counter()
     examples: list[str] = []
@@ -127,7 +127,7 @@ def misses(dataset, store_dir: Path, cache_dir: Path, depth: int = 20, show: int
         texts = {t.id: t.content() for s in conv.sessions for t in s.turns}
         for q in conv.questions:
             hits = system.search(q, depth, "hybrid")
-            pool = max(50, 5 * depth)
+            pool = candidate_pool(depth)
             qvec = system.embedder.embed_query(q.question)
             vec = {r for r, _ in system.store.vector_search(system.namespace, qvec, pool, active_only=False)}
             match = fts_query(q.question)

@@ -3,9 +3,12 @@
     python bench/rerank_check.py LOCOMO.json [--limit 2] [--offset 0] [--memops learned|rules]
     python bench/rerank_check.py LONGMEMEVAL.json --format longmemeval --limit 20
     python bench/rerank_check.py LONGMEMEVAL.json --format longmemeval --limit 60 --switch time-frames
+    python bench/rerank_check.py LOCOMO.json --limit 5 --switch pool [--sleep]
 
 (`--switch time-frames` flips recall's preference for memories dated inside a time frame the question names,
-`service.TIME_FRAME_BOOST`, instead of the reranker, which then stays at its default.)
+`service.TIME_FRAME_BOOST`, instead of the reranker, which then stays at its default; `--switch pool` flips the
+candidate pool's floor, `search.POOL_MIN`, between the old 50 and its default. `--sleep` runs a sleep pass after
+each ingest, as `reverie bench retrieval --sleep` does.)
 
 Ingests each conversation (LongMemEval: each question's haystack) once through the real service
 (`remember_many` per session), then asks every question twice: with `learned_rerank` off (the hybrid
@@ -26,13 +29,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from server.bench.datasets import load  # noqa: E402
+from server import search as search_module  # noqa: E402
 from server import service as service_module  # noqa: E402
-from server.bench.retrieval import ReverieSystem, evaluate  # noqa: E402
+from server.bench.retrieval import ReverieSystem, evaluate, sleep_hook  # noqa: E402
 
 FRAME_BOOST = service_module.TIME_FRAME_BOOST
+POOL_MIN = search_module.POOL_MIN
 
 
-SWITCHES = {"rerank": ("hybrid", "learned"), "time-frames": ("no-frames", "frames")}
+SWITCHES = {"rerank": ("hybrid", "learned"), "time-frames": ("no-frames", "frames"), "pool": ("pool-50", f"pool-{POOL_MIN}")}
 
 
 class _BothRankings(ReverieSystem):
@@ -44,6 +49,8 @@ class _BothRankings(ReverieSystem):
         on = variant == SWITCHES[self.switch][1]
         if self.switch == "rerank":
             self.service.settings = self.settings.model_copy(update={"learned_rerank": on})
+        elif self.switch == "pool":
+            search_module.POOL_MIN = POOL_MIN if on else 50
         else:
             service_module.TIME_FRAME_BOOST = FRAME_BOOST if on else 0.0
         return super().search(question, depth, "hybrid")
@@ -70,6 +77,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--memops", choices=["learned", "rules"], default="learned")
     ap.add_argument("--format", choices=["locomo", "longmemeval"], default="locomo")
     ap.add_argument("--switch", choices=sorted(SWITCHES), default="rerank", help="what the two rows differ in")
+    ap.add_argument("--sleep", action="store_true", help="run a sleep pass (server.sleep.run_sleep) after each ingest")
     args = ap.parse_args(argv)
     from server.app import load_ops
     from server.config import Settings
@@ -82,18 +90,20 @@ def main(argv: list[str] | None = None) -> dict:
         ops = load_ops(settings)
         if not getattr(ops, "has_rerank", False):
             print("note: the loaded checkpoint has no enabled reranker; both rows are the hybrid ranking")
-        system = _BothRankings(settings, embedder, ops, Path(tmp), SWITCHES[args.switch])
+        system = _BothRankings(settings, embedder, ops, Path(tmp), SWITCHES[args.switch], sleep_hook() if args.sleep else None)
         system.switch = args.switch
         try:
             reports = evaluate(dataset, system, ks=(1, 5, 10, 20))
         finally:
             system.close()
     what = "LoCoMo conversations" if args.format == "locomo" else "LongMemEval questions"
-    print(f"{what} {args.offset + 1}-{args.offset + len(dataset.conversations)}, write path {args.memops}")
+    print(f"{what} {args.offset + 1}-{args.offset + len(dataset.conversations)}, write path {args.memops}" + (", after sleep" if args.sleep else ""))
     shown = ("recall@",) if args.format == "locomo" else ("recall_all@", "ndcg_any@")
     for name, report in reports.items():
         cells = "  ".join(f"{k} {v:.3f}" for k, v in report["overall"].items() if k.startswith(shown))
-        print(f"{name:9s} {cells}")
+        timing = report["timing"]
+        print(f"{name:9s} {cells}  tokens@10 {report['overall']['tokens@10']:.0f}  recall p50 {timing['recall_p50_ms']:.1f} ms"
+              f" (CPU {timing['recall_cpu_p50_ms']:.1f} ms)")
         for cat, row in sorted(report.get("by_category", {}).items()):
             key = "recall@10" if args.format == "locomo" else "recall_all@5"
             if key in row:

@@ -42,7 +42,7 @@ from server.models import (
     Scores,
     Stats,
 )
-from server.search import fts_query, fuse
+from server.search import candidate_pool, fts_query, fuse
 from server.store import MemoryFacts, Store
 
 _NAMESPACE = re.compile(NAMESPACE_PATTERN)
@@ -457,7 +457,7 @@ class MemoryService:
         as_of = ensure_utc(req.as_of) if req.as_of else None
 
         self._bind()
-        pool = max(50, 5 * req.k)
+        pool = candidate_pool(req.k)
         # Superseded versions stay searchable: a query phrased like the old wording should still find the
         # memory, and `_lift_history` then answers with the version that replaced it.
         active_only = False

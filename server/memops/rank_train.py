@@ -41,7 +41,7 @@ from .learned import rank_matrix
 from .features import N_RANK
 from .schema import RERANK_DEPTH, RankCandidate
 
-POOL = 50  # MemoryService.recall asks each index for max(50, 5k) candidates
+POOL = 50  # candidates per index in the simulated recall (the shipped weights were trained so; recall now asks search.candidate_pool(k))
 TEMPERATURE = 0.05  # final scores of rival candidates differ by a few hundredths
 
 

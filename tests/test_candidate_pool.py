@@ -1,0 +1,49 @@
+"""Recall's candidate pool: a memory far down one signal's list is still weighed on both.
+
+Through the real service, SQLite file and offline embedding model, in a store larger than the old pool of 50.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pytest
+
+from server.models import RecallRequest, RememberRequest
+from server.search import candidate_pool
+from server.service import MemoryService
+from server.store import open_store
+from tests.conftest import AddOps
+
+
+def test_the_pool_has_a_floor_and_grows_with_k():
+    assert candidate_pool(1) == candidate_pool(10) == 200
+    assert candidate_pool(60) == 300
+
+
+@pytest.fixture
+def service(settings, embedder):
+    store = open_store(settings)
+    yield MemoryService(store, embedder, AddOps(), settings)
+    store.close()
+
+
+def test_the_only_keyword_match_keeps_its_cosine_when_many_memories_are_closer_in_meaning(service):
+    # 120 statements phrased like the question, about other people; the one about Melanie shares only her name.
+    people = ["Tom", "Priya", "Jon", "Aiko", "Marco", "Lena", "Sam", "Nadia", "Omar", "Greta", "Ines", "Paul"]
+    pastimes = ["hiking", "chess", "knitting", "surfing", "gardening", "baking", "cycling", "fishing", "climbing", "painting"]
+    texts = [f"{p} enjoys activities like {h}." for p, h in itertools.product(people, pastimes)]
+    answer = "Melanie: my sister called about the tax forms again."
+    texts.insert(70, answer)
+    day = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    results = service.remember_many(
+        [RememberRequest(namespace="t", content=text, valid_from=day + dt.timedelta(days=i)) for i, text in enumerate(texts)]
+    )
+    answer_id = results[70].memory_ids[0]
+    query = "Which activities does Melanie enjoy?"
+    by_cosine = [r for r, _ in service.store.vector_search("t", service.embedder.embed_query(query), 200, active_only=False)]
+    assert by_cosine.index(service.store.rowid_of("t", answer_id)) >= 60  # beyond the old pool of 50
+    hits = service.recall(RecallRequest(namespace="t", query=query, k=10, reinforce=False)).results
+    assert hits[0].memory.id == answer_id
+    assert hits[0].scores.keyword == 1.0 and hits[0].scores.vector > 0.3  # both signals weighed it
