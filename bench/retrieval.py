@@ -29,14 +29,19 @@ TITLE = {"locomo": "LoCoMo (10 conversations, categories 1-4, turn-level evidenc
          "longmemeval": "LongMemEval-S (session-level, user turns only, abstention questions skipped)"}
 
 
-def run_reverie_reports(args, dataset_name: str, path: Path, memops: str) -> Path:
-    """Run `reverie bench retrieval` in `--shards` parallel processes (offset/limit slices) and merge them."""
+def run_reverie_reports(args, dataset_name: str, path: Path, memops: str, sleep: bool = False) -> Path:
+    """Run `reverie bench retrieval` in `--shards` parallel processes (offset/limit slices) and merge them.
+
+    `sleep`: the hybrid strategy only, with a sleep run (every job) after each conversation's ingest, as a
+    deployment runs it between sessions; saved beside the plain run as `<dataset>-reverie-<memops>-sleep.json`.
+    """
     import subprocess
 
     from server.bench.datasets import load
     from server.bench.retrieval import log, merge_reports
 
-    out = args.results / f"{dataset_name}-reverie-{memops}.json"
+    stem = f"{dataset_name}-reverie-{memops}" + ("-sleep" if sleep else "")
+    out = args.results / f"{stem}.json"
     if out.exists() and not args.rerun:
         log(f"reusing {out}")
         return out
@@ -47,11 +52,11 @@ def run_reverie_reports(args, dataset_name: str, path: Path, memops: str) -> Pat
     size = -(-total // shards)
     procs = []
     for i in range(shards):
-        part = args.results / f"{dataset_name}-reverie-{memops}.part{i}.json"
+        part = args.results / f"{stem}.part{i}.json"
         cmd = [sys.executable, "-m", "server.cli", "bench", "retrieval", str(path), "--format", dataset_name,
-               "--memops", memops, "--strategy", "hybrid,vector,keyword", "--k", ",".join(map(str, KS)),
+               "--memops", memops, "--strategy", "hybrid" if sleep else "hybrid,vector,keyword", "--k", ",".join(map(str, KS)),
                "--cache-dir", str(args.cache_dir), "--offset", str(i * size), "--limit", str(min(size, total - i * size)),
-               "--json", str(part)]
+               "--json", str(part)] + (["--sleep"] if sleep else [])
         if part.exists() and not args.rerun:  # a shard finished earlier: reuse it
             procs.append((part, None))
             continue
@@ -81,6 +86,8 @@ def systems_for(results: Path, dataset_name: str, memops: str) -> dict[str, dict
         for strategy in ("hybrid", "keyword", "vector"):
             if strategy in reports:
                 systems[labels[strategy]] = reports[strategy]
+            if strategy == "hybrid" and (slept := results / f"{dataset_name}-reverie-{memops}-sleep.json").exists():
+                systems["Reverie (hybrid, after a sleep run)"] = json.loads(slept.read_text())["hybrid"]
     for path in sorted(results.glob(f"{dataset_name}-*.json")):
         if "-reverie-" in path.name:
             continue
@@ -160,7 +167,7 @@ def diagnostics(results: Path) -> str:
         ing = hybrid["ingest"]
         metric = "recall@10" if hybrid["dataset"] != "longmemeval" else "recall_all@5"
         rows.append(
-            f"| {hybrid['dataset']} | {ing['memops']} | {_fmt(hybrid['overall'].get(metric))} ({metric}) | "
+            f"| {hybrid['dataset']} | {ing['memops']}{', after sleep' if ing.get('sleep') else ''} | {_fmt(hybrid['overall'].get(metric))} ({metric}) | "
             + ", ".join(f"{k} {v}" for k, v in ing["decisions"].items())
             + f" | {ing['turns_stored_nowhere']} | "
             + (", ".join(f"{k}: {v}" for k, v in ing.get("evidence_turns", {}).items()) or "–") + " |"
@@ -211,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shards", type=int, default=4, help="parallel processes per run (each takes a slice of the conversations)")
     parser.add_argument("--rerun", action="store_true", help="run Reverie again even if its report exists")
     parser.add_argument("--report-only", action="store_true", help="only rebuild BENCHMARKS.md and the plot from saved reports")
+    parser.add_argument("--sleep", action="store_true",
+                        help="also run Reverie (hybrid) with a sleep run after each conversation's ingest, as a row of its own")
     parser.add_argument("--notes", type=Path, help="markdown appended to the section (peer failures, caveats)")
     args = parser.parse_args(argv)
     args.results.mkdir(parents=True, exist_ok=True)
@@ -221,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
             if path is not None:
                 for m in memops:
                     run_reverie_reports(args, name, path, m)
+                if args.sleep:
+                    run_reverie_reports(args, name, path, memops[0], sleep=True)
 
     main_memops = memops[0]
     body = ["## Retrieval: LoCoMo and LongMemEval", "",
