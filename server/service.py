@@ -331,19 +331,21 @@ class MemoryService:
         if existing is not None:
             return _Plan("noop", f"exact duplicate of {existing.id}; reinforced it", content, target=existing, redactions=redactions)
         hits = self.store.vector_search(req.namespace, vector, NEIGHBORS, active_only=True)
-        rows = self.store.by_rowids(req.namespace, [r for r, _ in hits])
+        rows = self.store.texts_by_rowids(req.namespace, [r for r, _ in hits])
         stored = self.store.vectors_by_rowid(req.namespace, [r for r, _ in hits])  # one read, not one per neighbour
-        neighbors, memories = [], []
+        neighbors, ids = [], []
         for rowid, sim in hits:
-            memory = rows.get(rowid)
-            vec = stored.get(rowid) if memory else None
-            if memory is None or vec is None:
+            row = rows.get(rowid)
+            vec = stored.get(rowid) if row else None
+            if row is None or vec is None:
                 continue
-            neighbors.append(Neighbor(content=memory.content, kind=memory.kind, vector=vec, similarity=sim))
-            memories.append(memory)
+            neighbors.append(Neighbor(content=row[1], kind=row[2], vector=vec, similarity=sim))
+            ids.append(row[0])
         kind_hint = req.kind.value if req.kind is not None else None
         decision = self.ops.decide(content, vector, neighbors, kind_hint=kind_hint)
-        target = memories[decision.target] if decision.target is not None and decision.target < len(memories) else None
+        target = None
+        if decision.target is not None and decision.target < len(ids):
+            target = self.store.get(req.namespace, ids[decision.target])
         action = decision.action
         if action in ("noop", "update", "supersede") and target is None:
             action = "add"
@@ -845,6 +847,7 @@ class MemoryService:
         return Stats(
             namespaces=counts, total_memories=sum(sum(c.values()) for c in counts.values()),
             embedding_model=bound[0] if bound else None, embedding_dim=bound[1] if bound else None,
+            embedding_precision=getattr(self.embedder, "precision", None),
             schema_version=info["schema_version"], database=info["database"], driver=info["driver"],
         )
 

@@ -64,6 +64,7 @@ FACT_COLUMNS = (
     "rowid id status kind tags confidence strength decay_rate last_recalled_at recorded_at valid_from ended_at superseded_by"
 ).split()
 SELECT_FACTS = "SELECT " + ", ".join(FACT_COLUMNS) + ", content != '' FROM memories"
+SELECT_TEXTS = "SELECT rowid, id, content, kind FROM memories"
 _FACT_DATES = [i for i, name in enumerate(FACT_COLUMNS) if name in _DATES]
 _FACT_TAGS = FACT_COLUMNS.index("tags")
 
@@ -253,6 +254,11 @@ class SQLiteStore:
 
     def by_rowids(self, namespace: str, rowids: Sequence[int]) -> dict[int, Memory]:
         return {row[0]: row_to_memory(row) for row in self._rows_in(SELECT, "rowid", namespace, rowids)}
+
+    def texts_by_rowids(self, namespace: str, rowids: Sequence[int]) -> dict[int, tuple[str, str, str]]:
+        """(id, content, kind) by rowid: what a write decision compares its neighbours on; it reads whole only the
+        one it acts on (decoding every neighbour's Memory cost more than the decision's arithmetic)."""
+        return {row[0]: (row[1], row[2], row[3]) for row in self._rows_in(SELECT_TEXTS, "rowid", namespace, rowids)}
 
     def facts_by_rowids(self, namespace: str, rowids: Sequence[int]) -> dict[int, MemoryFacts]:
         """What recall ranks on, for many candidates: no text, provenance or hashes to decode (see MemoryFacts)."""
