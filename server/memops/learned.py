@@ -10,7 +10,8 @@ from typing import Sequence
 import numpy as np
 from . import checkpoint
 from . import text as T
-from .encode import decode_index, encode, parsed
+from .encode import decode_index, parsed
+from .fastpair import encode  # encode.encode's numbers, faster (tests/memops/test_fastpair.py)
 from .features import RankList, rank_features
 from .npforward import NumpyOps, softmax
 from .schema import KINDS, Neighbor, OpsDecision, RankCandidate

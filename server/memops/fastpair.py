@@ -1,0 +1,125 @@
+"""`encode` for serving: the same arrays as `encode.encode`, with what depends on one text computed once per text.
+
+Why a second copy: `checkpoint.code_version` fingerprints the source of features.py and encode.py into the
+weights, so a speed edit there would orphan the shipped weights. This module is not the definition of the
+features, only a faster evaluation of it: tests/memops/test_fastpair.py checks it bit for bit against
+`encode.encode` on the dev cases and generated pairs, so a change to the features that is not mirrored here
+fails the suite. In batch imports `pair_features` was the largest part of a decision (~8 neighbours each).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Sequence
+
+import numpy as np
+
+from . import text as T
+from .encode import parsed
+from .features import _DISCOURSE, _EVALUATIVE, _GLUE, N_PAIR, N_STATEMENT, Parsed, _markers, statement_features
+from .schema import KINDS, Neighbor
+
+_KIND_ONEHOT = {k: tuple(float(k == other) for other in KINDS) for k in KINDS}
+
+
+@functools.lru_cache(maxsize=8192)
+def _side(p: Parsed) -> tuple:
+    """Per text: stemmed tokens, content words with their stems and every antonym of them, log length."""
+    content_sa = frozenset(p.content | {T.stem(t) for t in p.content})
+    opposite = frozenset().union(*(T._OPPOSITE.get(w, T._EMPTY) for w in content_sa))
+    return tuple(T.stem(t) for t in p.toks), content_sa, opposite, math.log1p(len(p.toks))
+
+
+def pair_features(new: Parsed, old: Parsed, old_kind: str, cos: float, best_cos: float, rank: int, low: str) -> list[float]:
+    """features.pair_features(new, old, old_kind, cos, best_cos, rank); `low` is new.raw.lower()."""
+    new_stem_toks, _, new_opposite, new_len = _side(new)
+    _, old_sa, _, old_len = _side(old)
+    inter = new.stems & old.stems
+    n_union = len(new.stems) + len(old.stems) - len(inter)
+    new_only = new.stems - old.stems - _DISCOURSE
+    old_only = old.stems - new.stems
+    n_tri = len(new.trigrams & old.trigrams)
+    num_diff = bool(new.nums) and bool(old.nums) and new.nums != old.nums
+    new_ents, old_ents = new.ents - old.ents, old.ents - new.ents
+    rel_new, rel_old = new_only & T.RELATIONS, old_only & T.RELATIONS
+    pos = 1.0
+    for i, s in enumerate(new_stem_toks):
+        if s in new_only:
+            pos = i / max(len(new.toks) - 1, 1)
+            break
+    judged = len(new_only & _EVALUATIVE) / len(new_only) if new_only else 0.0
+    names = new.ents | old.ents | {new.speaker, old.speaker}
+    core_new, core_old = new.stems - _GLUE - names, old.stems - _GLUE - names
+    core_inter = len(core_new & core_old)
+    n_bi = len(new.bigrams & old.bigrams)
+    concrete = bool(new.nums - old.nums) or bool(new_ents) or bool(new.days - old.days) or bool(new.months - old.months)
+    return [
+        cos,
+        cos - best_cos,
+        float(rank == 0),
+        rank / 8.0,
+        len(inter) / max(n_union, 1),
+        n_tri / max(len(new.trigrams) + len(old.trigrams) - n_tri, 1),
+        len(inter) / max(len(old.stems), 1),
+        len(inter) / max(len(new.stems), 1),
+        math.log1p(len(new_only)) / 3.0,
+        math.log1p(len(old_only)) / 3.0,
+        float(not new_only and not old_only),
+        float(bool(new_only) and not old_only),
+        float(bool(old_only) and not new_only),
+        float(0 < len(new_only) <= 2 and 0 < len(old_only) <= 2),
+        float(num_diff),
+        float(bool(new.nums - old.nums) and not old.nums),
+        float(bool(new.days) and bool(old.days) and new.days != old.days),
+        float(bool(new.months) and bool(old.months) and new.months != old.months),
+        float(bool(new_ents) and bool(old_ents)),
+        float(bool(new_ents)),
+        float((new.neg > 0) != (old.neg > 0)),
+        min(float(abs(new.neg - old.neg)), 3.0) / 3.0,
+        float(T.antonym_hit(new_only, old_only)),
+        float(bool(new_opposite & old_sa)),
+        *_markers(low),
+        float(bool(rel_new) and bool(rel_old)),
+        float(bool(rel_new) or bool(rel_old)),
+        pos,
+        n_bi / max(len(new.bigrams) + len(old.bigrams) - n_bi, 1),
+        float(new.stems == old.stems and new.toks != old.toks),
+        float(bool(new.nums) and bool(old.nums) and not (new.nums & old.nums)),
+        new_len - old_len,
+        float(bool(new.speaker) and bool(old.speaker) and new.speaker != old.speaker),
+        new_len / 4.0,
+        judged,
+        float(bool(new_only) and judged == 1.0),
+        core_inter / max(len(core_new | core_old), 1),
+        core_inter / max(len(core_old), 1),
+        core_inter / max(len(core_new), 1),
+        float(concrete),
+        float(new.episode and old.episode),
+        float(old.episode and not new.episode),
+        *_KIND_ONEHOT.get(old_kind, (0.0,) * len(KINDS)),
+    ]
+
+
+def encode(text: str, vector: np.ndarray, neighbors: Sequence[Neighbor], k: int) -> dict:
+    """encode.encode(text, vector, neighbors, k)."""
+    order = sorted(range(len(neighbors)), key=lambda i: -neighbors[i].similarity)[:k]
+    p = parsed(text)
+    low = p.raw.lower()
+    nvec = np.zeros((k, vector.shape[-1]), np.float32)
+    pair = np.zeros((k, N_PAIR), np.float32)
+    mask = np.zeros(k, bool)
+    best = float(neighbors[order[0]].similarity) if order else 0.0
+    for j, i in enumerate(order):
+        n = neighbors[i]
+        nvec[j] = n.vector
+        pair[j] = pair_features(p, parsed(n.content), n.kind, float(n.similarity), best, j, low)
+        mask[j] = True
+    return {
+        "emb": np.asarray(vector, np.float32),
+        "stmt": np.asarray(statement_features(p), np.float32).reshape(N_STATEMENT),
+        "nvec": nvec,
+        "pair": pair,
+        "mask": mask,
+        "order": order,
+    }
