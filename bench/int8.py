@@ -59,11 +59,14 @@ def cpu_per_text(embedder, n: int = 1024) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", default="0,0.111,0.167,0.222,0.25,0.333", help="shares of weight MatMuls kept fp32")
+    parser.add_argument("--alpha", type=float, help="SmoothQuant strength (default: server/quantize.SMOOTH_ALPHA)")
     parser.add_argument("--locomo", type=Path, help="LoCoMo json: add its turns to the texts compared")
     args = parser.parse_args(argv)
     from server import quantize
     from server.embed import FastEmbedEmbedder
 
+    if args.alpha is not None:
+        quantize.SMOOTH_ALPHA = args.alpha
     corpus = texts(args.locomo)
     fp32 = FastEmbedEmbedder("offline", CACHE, precision="fp32")
     ref = fp32.embed(corpus)
@@ -73,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         emb = FastEmbedEmbedder("offline", CACHE, precision="int8")
         cos = np.sum(emb.embed(corpus) * ref, axis=1)
         worst = int(np.argmin(cos))
-        print(f"keep fp32 {keep:.3f}: min cosine {cos.min():.4f} (on {corpus[worst][:40]!r}), mean {cos.mean():.5f}, "
+        print(f"alpha {quantize.SMOOTH_ALPHA} keep fp32 {keep:.3f}: min cosine {cos.min():.4f} (on {corpus[worst][:40]!r}), mean {cos.mean():.5f}, "
               f"share < 0.99: {np.mean(cos < 0.99):.3f}; {cpu_per_text(emb):.2f} ms CPU per text; load {os.getloadavg()[0]:.1f}")
     return 0
 

@@ -10,6 +10,11 @@
   package; it records the same model id as the hub model, so one database works
   with either.
 
+- `precision` int8 (the default, REVERIE_EMBEDDING_PRECISION) serves an int8 copy of
+  the model's ONNX file, made once into the cache dir (server/quantize.py): less
+  CPU per text, vectors within cosine 0.99 of fp32. The model id recorded in the
+  database is the same for both precisions, so either reads the other's vectors.
+
 Loading takes seconds, so `LazyEmbedder` loads in a background thread and the
 MCP handshake never waits for it.
 """
