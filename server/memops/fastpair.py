@@ -11,14 +11,78 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from typing import Sequence
 
 import numpy as np
 
 from . import text as T
 from .encode import parsed
-from .features import _DISCOURSE, _EVALUATIVE, _GLUE, N_PAIR, N_STATEMENT, Parsed, _markers, statement_features
+from .features import _AUX, _DISCOURSE, _EVALUATIVE, _GLUE, _WH, N_PAIR, N_STATEMENT, Parsed, _clip, _markers
 from .schema import KINDS, Neighbor
+
+_PADDED = {name: tuple(f" {m.strip()} " for m in getattr(T, name))
+           for name in ("HEDGES", "TRANSIENT", "SMALLTALK", "REQUEST", "PAST", "FUTURE", "CONSTRAINT", "PREFERENCE", "OUTCOME", "EVENT", "GOAL")}
+_NON_WORD = re.compile(r"[^a-z0-9' ]+")
+
+
+def _normalised(text: str) -> str:
+    """What text.has_any matches its markers in."""
+    return " " + _NON_WORD.sub(" ", text.lower().replace("’", "'")) + " "
+
+
+def _has(norm: str, padded: tuple[str, ...]) -> int:
+    return sum(1 for m in padded if m in norm)
+
+
+def statement_features(p: Parsed) -> list[float]:
+    """features.statement_features(p), the text normalised once for its marker lists instead of once per list."""
+    raw = p.raw.strip()
+    low = raw.lower()
+    norm = _normalised(low)
+    first = p.toks[0] if p.toks else ""
+    first2 = " ".join(p.toks[:2])
+    n = len(p.toks)
+    is_q = raw.endswith("?") or (first in _WH + _AUX and "?" in raw)
+    return [
+        float(is_q),
+        float("?" in raw),
+        float(first in _WH),
+        float(first in _AUX),
+        _clip(_has(norm, _PADDED["HEDGES"])),
+        _clip(_has(norm, _PADDED["TRANSIENT"]) + bool(T.TRANSIENT_RE.search(low))),
+        _clip(_has(norm, _PADDED["SMALLTALK"])) * float(n <= 8),
+        float(n <= 4),
+        _clip(_has(norm, _PADDED["REQUEST"])),
+        float(any(low.startswith(r) for r in T.REQUEST)),
+        float(first in ("use", "write", "answer", "reply", "respond", "keep", "make", "format", "be", "give", "don't", "do", "stop", "always", "never", "call", "remember", "note")),
+        float(bool({"i", "my", "me", "mine", "i'm", "im", "we", "our", "i've", "i'd", "i'll", "myself"} & set(p.toks))),
+        float(bool({"you", "your", "you're", "yourself"} & set(p.toks))),
+        math.log1p(n) / 4.0,
+        float(bool(p.nums)),
+        float(bool(p.days)),
+        float(bool(p.months)),
+        _clip(len(p.ents)),
+        _clip(_has(norm, _PADDED["PAST"])),
+        _clip(_has(norm, _PADDED["FUTURE"])),
+        _clip(_has(norm, _PADDED["CONSTRAINT"])),
+        _clip(_has(norm, _PADDED["PREFERENCE"])),
+        _clip(_has(norm, _PADDED["OUTCOME"])),
+        _clip(_has(norm, _PADDED["EVENT"])),
+        _clip(_has(norm, _PADDED["GOAL"])),
+        _clip(p.neg),
+        float("!" in raw),
+        float(first2 in ("remember that", "note that", "fyi", "for the", "keep in")),
+        float(bool(re.search(r"\b(always|from now on|every time|whenever|in general|by default)\b", low))),
+        float(bool(re.search(r"\b(once|sometime|ever)\b", low))),
+        # A question can carry a fact about the user ("I just adopted a dog - what food should I buy?").
+        math.log1p(p.told) / 3.0,
+        p.asked,
+        float(is_q and p.told >= 2),
+        float(bool(p.speaker)),
+        float(p.episode),
+    ]
+
 
 _KIND_ONEHOT = {k: tuple(float(k == other) for other in KINDS) for k in KINDS}
 
