@@ -332,7 +332,8 @@ class MemoryService:
             return _Plan("noop", f"exact duplicate of {existing.id}; reinforced it", content, target=existing, redactions=redactions)
         hits = self.store.vector_search(req.namespace, vector, NEIGHBORS, active_only=True)
         rows = self.store.texts_by_rowids(req.namespace, [r for r, _ in hits])
-        stored = self.store.vectors_by_rowid(req.namespace, [r for r, _ in hits])  # one read, not one per neighbour
+        # One read, not one per neighbour; the dimension is this vector's (the database was bound to it in _bind).
+        stored = self.store.vectors_by_rowid(req.namespace, [r for r, _ in hits], dim=len(vector))
         neighbors, ids = [], []
         for rowid, sim in hits:
             row = rows.get(rowid)

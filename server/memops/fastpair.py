@@ -17,9 +17,37 @@ from typing import Sequence
 import numpy as np
 
 from . import text as T
-from .encode import parsed
-from .features import _AUX, _DISCOURSE, _EVALUATIVE, _GLUE, _WH, N_PAIR, N_STATEMENT, Parsed, _clip, _markers
+from .features import _AUX, _DISCOURSE, _EPISODE, _EVALUATIVE, _GLUE, _SPEAKER, _WH, N_PAIR, N_STATEMENT, Parsed, _clip, _markers, _sentences
 from .schema import KINDS, Neighbor
+
+@functools.lru_cache(maxsize=8192)
+def parsed(raw: str) -> Parsed:
+    """features.parse(raw), the text tokenised once instead of once per field."""
+    m = _SPEAKER.match(raw)
+    speaker = m.group(1).lower() if m else ""
+    raw = raw[m.end():] if m else raw
+    toks = tuple(T.tokens(raw))
+    norm = " ".join(toks)
+    told, asked = _sentences(raw)
+    content = frozenset(t for t in toks if t not in T.STOPWORDS)
+    return Parsed(
+        speaker=speaker,
+        told=told,
+        asked=asked,
+        episode=bool(_EPISODE.search(raw.lower().replace("’", "'"))),
+        raw=raw,
+        toks=toks,
+        content=content,
+        stems=frozenset(T.stem(t) for t in content),
+        nums=frozenset(T.numbers(raw)),
+        days=frozenset(t.rstrip("s") for t in toks if t in T.DAYS),
+        months=frozenset(t for t in toks if t in T.MONTHS),
+        ents=frozenset(T.stem(e) for e in T.capitalised(raw)),
+        neg=sum(1 for t in toks if t in T.NEGATIONS or t.endswith("n't")),
+        trigrams=frozenset(norm[i : i + 3] for i in range(max(len(norm) - 2, 0))),
+        bigrams=frozenset(zip(toks, toks[1:])),
+    )
+
 
 _PADDED = {name: tuple(f" {m.strip()} " for m in getattr(T, name))
            for name in ("HEDGES", "TRANSIENT", "SMALLTALK", "REQUEST", "PAST", "FUTURE", "CONSTRAINT", "PREFERENCE", "OUTCOME", "EVENT", "GOAL")}

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 
-from server.memops import curriculum, encode, fastpair
+from server.memops import curriculum, encode, fastpair, features
 from server.memops.evaluate import DEV_CASES
 from server.memops.schema import Neighbor
 
@@ -32,3 +32,11 @@ def test_fastpair_encode_matches_the_reference_bit_for_bit():
             assert np.array_equal(ref[key], fast[key]), (key, new, existing)
         checked += len(neighbors)
     assert checked > 2000
+
+
+def test_fastpair_parse_matches_the_reference():
+    texts = {t for new, existing in _cases() for t in [new, *(e["content"] for e in existing)]}
+    texts |= {"Caroline: I went hiking last weekend!", "Dr. Lindqvist moved my appointment to half past nine on Sundays",
+              "I don't eat meat anymore - not since March", "thirty-four", ""}
+    for text in texts:
+        assert fastpair.parsed(text) == features.parse(text), text
