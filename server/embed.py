@@ -10,10 +10,11 @@
   package; it records the same model id as the hub model, so one database works
   with either.
 
-- `precision` int8 (the default, REVERIE_EMBEDDING_PRECISION) serves an int8 copy of
-  the model's ONNX file, made once into the cache dir (server/quantize.py): less
-  CPU per text, vectors within cosine 0.99 of fp32. The model id recorded in the
-  database is the same for both precisions, so either reads the other's vectors.
+- `precision` int8 (REVERIE_EMBEDDING_PRECISION; fp32 is the default) serves an int8
+  copy of the model's ONNX file, made once into the cache dir (server/quantize.py):
+  less CPU per text, vectors within cosine 0.99 of fp32 but dependent on the batch
+  they were embedded in. The model id recorded in the database is the same for both
+  precisions, so either reads the other's vectors.
 
 Loading takes seconds, so `LazyEmbedder` loads in a background thread and the
 MCP handshake never waits for it.
@@ -161,7 +162,7 @@ def _pooling(model_dir: Path) -> tuple[str, bool, int]:
 class FastEmbedEmbedder:
     """fastembed's ONNX engine; vectors are returned L2-normalised as float32."""
 
-    def __init__(self, spec: str, cache_dir: Path, threads: int | None = None, precision: str = "int8"):
+    def __init__(self, spec: str, cache_dir: Path, threads: int | None = None, precision: str = "fp32"):
         from fastembed import TextEmbedding
 
         # Each ONNX Runtime call runs on one thread; big batches are split across `workers` threads instead.
@@ -196,7 +197,8 @@ class FastEmbedEmbedder:
         """Point fastembed's model at the int8 copy of its ONNX file (quantized once into the cache).
 
         The model id recorded in the database stays the same: int8 vectors agree with fp32 ones within the
-        tolerance the two offline/hub paths already allow (cosine > 0.99, tests/test_embed_int8.py).
+        tolerance the two offline/hub paths already allow (cosine > 0.99, tests/test_embed_int8.py). They are not
+        batch-invariant: dynamic quantization scales each activation tensor, a whole batch, by its own range.
         """
         from server.quantize import int8_dir
 
@@ -291,7 +293,7 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
 class LazyEmbedder:
     """Starts loading at once in a background thread; the first embed waits for it."""
 
-    def __init__(self, spec: str, cache_dir: Path, precision: str = "int8"):
+    def __init__(self, spec: str, cache_dir: Path, precision: str = "fp32"):
         self.model_id, _ = resolve_model(spec)
         self._spec, self._cache_dir, self.precision = spec, cache_dir, precision
         self._ready = threading.Event()

@@ -12,6 +12,13 @@ of node names (so any export of a BERT-like model works, the hub's or ours):
 `bench/int8.py` measured the operating point (KEEP_FP32, SMOOTH_ALPHA): the least kept fp32 with the
 minimum cosine to fp32 >= 0.99 over short, long, chat, code, number and non-English texts.
 
+Caveat (why it is not the default): ONNX Runtime's dynamic quantization scales an activation tensor, i.e. a
+whole batch of texts, by its own range, so a text's int8 vector depends slightly on the texts batched with
+it (a batch import and one-at-a-time writes then differ in the last digits). Batch-invariant variants tried:
+static scales calibrated on these texts (min cosine 0.91 against fp32) and per-token scales built from
+ONNX ops around MatMulInteger (3.7x the CPU of fp32 in ONNX Runtime 1.31); batches of one (~1.5x the CPU
+of batched int8).
+
 The quantized file lives in the cache next to a manifest with its sha256: a partial or corrupt file
 (a crash mid-write, a disk error) fails the check and is rebuilt instead of being loaded.
 """
