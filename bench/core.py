@@ -176,7 +176,10 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(f"| the same two for a bare SDK `MCPServer` with no tools (the SDK's own floor: importing `mcp.server` builds its pydantic protocol models) "
                     f"| median {statistics.median(floor):.0f} / {statistics.median(floor_ready):.0f} ms | |")
 
-    embedder = FastEmbedEmbedder("offline", CACHE)
+    from server.config import Settings
+
+    embedder = FastEmbedEmbedder("offline", CACHE, precision=Settings().embedding_precision)  # REVERIE_EMBEDDING_PRECISION
+    print(f"embedding precision {embedder.precision}; load {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as d:
         app = build(Path(d) / "w.db", embedder)
         app.service.remember(RememberRequest(namespace="w", content="warm-up: waits for the memory-ops model"))

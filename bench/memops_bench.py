@@ -84,7 +84,7 @@ def write_report(latency: list[str]) -> None:
     from server.memops.cli import evaluate_through_service
 
     settings = Settings(embedding_model="offline", embedding_cache_dir=Path(__file__).resolve().parents[1] / ".pytest_cache" / "reverie-models")
-    embedder = FastEmbedEmbedder(settings.embedding_model, settings.embedding_cache_dir)
+    embedder = FastEmbedEmbedder(settings.embedding_model, settings.embedding_cache_dir, precision=settings.embedding_precision)
     cases = load_cases()
     model = evaluate_through_service(cases, settings, embedder, "learned")
     rules = evaluate_through_service(cases, settings, embedder, "rules")

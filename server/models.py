@@ -147,6 +147,7 @@ class Stats(BaseModel):
     total_memories: int
     embedding_model: str | None
     embedding_dim: int | None
+    embedding_precision: str | None = None  # int8 | fp32: how this process runs the model (the vectors agree within cosine 0.99)
     schema_version: int
     database: str
     driver: str

@@ -24,6 +24,7 @@ from server import timeframe
 from server.clock import Clock, SystemClock, ensure_utc
 from server.config import NAMESPACE_PATTERN, Settings
 from server.embed import Embedder
+from server import blas
 from server.errors import InvalidInput, NotFound
 from server.governance.secrets import find_secrets, redact
 from server.governance.transient import transient_marker
@@ -242,20 +243,21 @@ class MemoryService:
             self.ops.wait()  # a lazily loading model reads the database: let it finish before the group holds it
         group = _GroupCommit(self.store)
         try:
-            # Decide and apply in order, so a statement sees the ones before it in the same batch.
-            for i, (req, plan) in enumerate(zip(reqs, plans)):
-                own = None
-                if plan.decision == "decide":
-                    if not vectors.ready(i):
-                        group.commit()
-                    own = vectors.get(i)
-                if not req.dry_run:
-                    group.enter()
-                if own is not None:
-                    plan = self._decide(req, plan.content, own, plan.redactions)
-                    if req.context and req.context.strip() and plan.vector is not None:
-                        plan.vector = self._situate(own, req.context, vectors, by_content, context_vectors)
-                results.append(self._apply(req, plan, actor, stored))
+            with blas.one_thread():  # the decisions' matrices are small: one BLAS thread is faster (server/blas.py)
+                # Decide and apply in order, so a statement sees the ones before it in the same batch.
+                for i, (req, plan) in enumerate(zip(reqs, plans)):
+                    own = None
+                    if plan.decision == "decide":
+                        if not vectors.ready(i):
+                            group.commit()
+                        own = vectors.get(i)
+                    if not req.dry_run:
+                        group.enter()
+                    if own is not None:
+                        plan = self._decide(req, plan.content, own, plan.redactions)
+                        if req.context and req.context.strip() and plan.vector is not None:
+                            plan.vector = self._situate(own, req.context, vectors, by_content, context_vectors)
+                    results.append(self._apply(req, plan, actor, stored))
         except BaseException as exc:
             group.abort(exc)
             raise
@@ -331,19 +333,22 @@ class MemoryService:
         if existing is not None:
             return _Plan("noop", f"exact duplicate of {existing.id}; reinforced it", content, target=existing, redactions=redactions)
         hits = self.store.vector_search(req.namespace, vector, NEIGHBORS, active_only=True)
-        rows = self.store.by_rowids(req.namespace, [r for r, _ in hits])
-        stored = self.store.vectors_by_rowid(req.namespace, [r for r, _ in hits])  # one read, not one per neighbour
-        neighbors, memories = [], []
+        rows = self.store.texts_by_rowids(req.namespace, [r for r, _ in hits])
+        # One read, not one per neighbour; the dimension is this vector's (the database was bound to it in _bind).
+        stored = self.store.vectors_by_rowid(req.namespace, [r for r, _ in hits], dim=len(vector))
+        neighbors, ids = [], []
         for rowid, sim in hits:
-            memory = rows.get(rowid)
-            vec = stored.get(rowid) if memory else None
-            if memory is None or vec is None:
+            row = rows.get(rowid)
+            vec = stored.get(rowid) if row else None
+            if row is None or vec is None:
                 continue
-            neighbors.append(Neighbor(content=memory.content, kind=memory.kind, vector=vec, similarity=sim))
-            memories.append(memory)
+            neighbors.append(Neighbor(content=row[1], kind=row[2], vector=vec, similarity=sim))
+            ids.append(row[0])
         kind_hint = req.kind.value if req.kind is not None else None
         decision = self.ops.decide(content, vector, neighbors, kind_hint=kind_hint)
-        target = memories[decision.target] if decision.target is not None and decision.target < len(memories) else None
+        target = None
+        if decision.target is not None and decision.target < len(ids):
+            target = self.store.get(req.namespace, ids[decision.target])
         action = decision.action
         if action in ("noop", "update", "supersede") and target is None:
             action = "add"
@@ -845,6 +850,7 @@ class MemoryService:
         return Stats(
             namespaces=counts, total_memories=sum(sum(c.values()) for c in counts.values()),
             embedding_model=bound[0] if bound else None, embedding_dim=bound[1] if bound else None,
+            embedding_precision=getattr(self.embedder, "precision", None),
             schema_version=info["schema_version"], database=info["database"], driver=info["driver"],
         )
 

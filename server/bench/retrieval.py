@@ -426,7 +426,7 @@ def run_reverie(
         overrides["memops"] = memops
     with tempfile.TemporaryDirectory(prefix="reverie-bench-", dir=workdir) as tmp:
         settings = Settings(db=Path(tmp) / "unused.db", **overrides)
-        embedder = FastEmbedEmbedder(settings.embedding_model, settings.embedding_cache_dir)
+        embedder = FastEmbedEmbedder(settings.embedding_model, settings.embedding_cache_dir, precision=settings.embedding_precision)
         ops = load_ops(settings)
         system = ReverieSystem(settings, embedder, ops, Path(tmp), strategies, hook, context)
         try:

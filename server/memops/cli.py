@@ -22,10 +22,10 @@ def _settings(args, **overrides):
     return settings_from(args).model_copy(update=overrides)
 
 
-def _embedder(settings):
+def _embedder(settings, precision: str | None = None):
     from server.embed import FastEmbedEmbedder
 
-    return FastEmbedEmbedder(settings.embedding_model, settings.embedding_cache_dir)
+    return FastEmbedEmbedder(settings.embedding_model, settings.embedding_cache_dir, precision=precision or settings.embedding_precision)
 
 
 # -- eval ops ---------------------------------------------------------------------------------------------
@@ -136,7 +136,9 @@ def cmd_train(args) -> int:
         return 0
     from server.memops import checkpoint, train
 
-    embedder = _embedder(settings)
+    # fp32 whatever the serving precision: the shipped weights were trained on fp32 vectors and `reverie train`
+    # must reproduce them; int8 vectors at serving time are within cosine 0.99 of these (server/quantize.py).
+    embedder = _embedder(settings, "fp32")
     out = Path(args.out) if args.out else checkpoint.WEIGHTS_DIR
     with _spinner("training the memory-ops model (a few minutes on 2 cores)"):
         meta = train.train(lambda texts: embedder.embed(list(texts)), seed=args.seed, out_dir=out, rerank=not args.no_rerank)

@@ -10,7 +10,9 @@ from typing import Sequence
 import numpy as np
 from . import checkpoint
 from . import text as T
-from .encode import decode_index, encode, parsed
+from .encode import decode_index, parsed
+from .fastpair import encode  # encode.encode's numbers, faster (tests/memops/test_fastpair.py)
+from .fastpair import parsed as decided  # the parses `encode` just cached: reasons reuse them
 from .features import RankList, rank_features
 from .npforward import NumpyOps, softmax
 from .schema import KINDS, Neighbor, OpsDecision, RankCandidate
@@ -32,7 +34,7 @@ def _why_skip(text: str) -> str:
 
 
 def _why_differs(new: str, old: str) -> str:
-    a, b = parsed(new), parsed(old)
+    a, b = decided(new), decided(old)
     if a.nums and b.nums and a.nums != b.nums:
         return f"number changed: {', '.join(sorted(b.nums - a.nums)) or '?'} -> {', '.join(sorted(a.nums - b.nums)) or '?'}"
     if a.days and b.days and a.days != b.days:
@@ -94,7 +96,7 @@ class LearnedOps:
         if action == "noop":
             return f"restates #{target} (cos {n.similarity:.2f})"
         if action == "update":
-            extra = sorted(parsed(text).content - parsed(n.content).content)[:4]
+            extra = sorted(decided(text).content - decided(n.content).content)[:4]
             return f"refines #{target}" + (f" (adds: {' '.join(extra)})" if extra else "")
         return f"contradicts #{target} ({_why_differs(text, n.content)})"
 

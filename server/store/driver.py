@@ -153,6 +153,12 @@ class Database:
             if statement.strip():
                 self._conn.execute(statement)
 
+    def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one INSERT and return its rowid (the cursor's, not a second `SELECT last_insert_rowid()`)."""
+        with self._lock:
+            cursor = self._conn.execute(sql, params)
+            return self._conn.last_insert_rowid() if self.driver == "apsw" else cursor.lastrowid
+
     def last_rowid(self) -> int:
         with self._lock:
             if self.driver == "apsw":

@@ -179,7 +179,7 @@ class PostgresStore(SQLiteStore):
         return [(int(r), float(s)) for r, s in rows]
 
     # -- sleep ---------------------------------------------------------------------------------------
-    def vectors_by_rowid(self, namespace: str, rowids: Sequence[int], batch: int = 500) -> dict[int, np.ndarray]:
+    def vectors_by_rowid(self, namespace: str, rowids: Sequence[int], batch: int = 500, dim: int | None = None) -> dict[int, np.ndarray]:
         if not rowids or not self.vectors.exists():
             return {}
         out: dict[int, np.ndarray] = {}

@@ -64,6 +64,7 @@ FACT_COLUMNS = (
     "rowid id status kind tags confidence strength decay_rate last_recalled_at recorded_at valid_from ended_at superseded_by"
 ).split()
 SELECT_FACTS = "SELECT " + ", ".join(FACT_COLUMNS) + ", content != '' FROM memories"
+SELECT_TEXTS = "SELECT rowid, id, content, kind FROM memories"
 _FACT_DATES = [i for i, name in enumerate(FACT_COLUMNS) if name in _DATES]
 _FACT_TAGS = FACT_COLUMNS.index("tags")
 
@@ -221,12 +222,11 @@ class SQLiteStore:
         with self.db.write():
             placeholders = ", ".join("?" for _ in COLUMNS)
             try:
-                self.db.execute(f"INSERT INTO memories({', '.join(COLUMNS)}) VALUES ({placeholders})", memory_to_params(memory))
+                rowid = self.db.insert(f"INSERT INTO memories({', '.join(COLUMNS)}) VALUES ({placeholders})", memory_to_params(memory))
             except Exception as exc:
                 if "UNIQUE" in str(exc):
                     raise InvalidInput(f"A memory with id {memory.id!r} already exists.") from exc
                 raise
-            rowid = self.db.last_rowid()
             if vector is not None:
                 self._put_vector(rowid, memory.namespace, vector, memory.status == "active")
                 self.vectors.added(memory.namespace, rowid, vector, memory.status == "active")
@@ -253,6 +253,11 @@ class SQLiteStore:
 
     def by_rowids(self, namespace: str, rowids: Sequence[int]) -> dict[int, Memory]:
         return {row[0]: row_to_memory(row) for row in self._rows_in(SELECT, "rowid", namespace, rowids)}
+
+    def texts_by_rowids(self, namespace: str, rowids: Sequence[int]) -> dict[int, tuple[str, str, str]]:
+        """(id, content, kind) by rowid: what a write decision compares its neighbours on; it reads whole only the
+        one it acts on (decoding every neighbour's Memory cost more than the decision's arithmetic)."""
+        return {row[0]: (row[1], row[2], row[3]) for row in self._rows_in(SELECT_TEXTS, "rowid", namespace, rowids)}
 
     def facts_by_rowids(self, namespace: str, rowids: Sequence[int]) -> dict[int, MemoryFacts]:
         """What recall ranks on, for many candidates: no text, provenance or hashes to decode (see MemoryFacts)."""
@@ -525,12 +530,19 @@ class SQLiteStore:
                 yield row[0], row_to_memory(row)
             last = rows[-1][0]
 
-    def vectors_by_rowid(self, namespace: str, rowids: Sequence[int], batch: int = 500) -> dict[int, np.ndarray]:
-        """Stored vectors by rowid, read from the in-process index (which loads the namespace on first use)."""
-        bound = self.embedding_binding()
-        if bound is None or not rowids:
+    def vectors_by_rowid(self, namespace: str, rowids: Sequence[int], batch: int = 500, dim: int | None = None) -> dict[int, np.ndarray]:
+        """Stored vectors by rowid, read from the in-process index (which loads the namespace on first use).
+
+        `dim`: the bound dimension when the caller knows it (a write decision does: its own vector's), which
+        saves reading the binding from the database for every statement of a batch."""
+        if not rowids:
             return {}
-        return self.vectors.vectors(namespace, rowids, bound[1])
+        if dim is None:
+            bound = self.embedding_binding()
+            if bound is None:
+                return {}
+            dim = bound[1]
+        return self.vectors.vectors(namespace, rowids, dim)
 
     def get_by_ids(self, namespace: str, ids: Sequence[str]) -> dict[str, Memory]:
         """Memories by id, in one query (see `_rows_in`)."""
