@@ -199,8 +199,16 @@ def smooth(model, stats: dict[str, tuple[np.ndarray, float]], alpha: float | Non
 
 def quantize(source: Path, out: Path, tokenizer_file: Path, keep_fp32: float = KEEP_FP32) -> list[str]:
     """Write the int8 model (smoothed, then quantized); returns the names of the MatMuls kept fp32."""
-    import onnx
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    try:
+        import onnx
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+    except ImportError as exc:
+        from server.errors import ConfigError
+
+        raise ConfigError(
+            "REVERIE_EMBEDDING_PRECISION=int8 needs the onnx package to quantize the model: "
+            "`pip install 'reverie-memory[int8]'` (or set REVERIE_EMBEDDING_PRECISION=fp32)."
+        ) from exc
 
     model = onnx.load(str(source))
     smooth(model, activation_stats(model, tokenizer_file))

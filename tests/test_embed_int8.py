@@ -76,3 +76,12 @@ def test_stats_say_which_precision_runs(app, settings, int8):
         assert other.service.stats().embedding_precision == "int8"
     finally:
         other.store.close()
+
+
+def test_int8_without_onnx_names_the_fix(tmp_path, monkeypatch):
+    """onnx is an extra: asking for int8 without it is one clear error, not an ImportError from deep inside."""
+    from server.errors import ConfigError
+
+    monkeypatch.setitem(__import__("sys").modules, "onnx", None)
+    with pytest.raises(ConfigError, match=r"reverie-memory\[int8\]"):
+        quantize.quantize(tmp_path / "model.onnx", tmp_path / "out.onnx", tmp_path / "tokenizer.json")
