@@ -3,9 +3,12 @@
     python bench/rerank_check.py LOCOMO.json [--limit 2] [--offset 0] [--memops learned|rules]
     python bench/rerank_check.py LONGMEMEVAL.json --format longmemeval --limit 20
     python bench/rerank_check.py LONGMEMEVAL.json --format longmemeval --limit 60 --switch time-frames
+    python bench/rerank_check.py LONGMEMEVAL.json --format longmemeval --limit 30 --switch session-support
 
 (`--switch time-frames` flips recall's preference for memories dated inside a time frame the question names,
-`service.TIME_FRAME_BOOST`, instead of the reranker, which then stays at its default.)
+`service.TIME_FRAME_BOOST`, instead of the reranker, which then stays at its default; `--switch session-support`
+flips the support a memory gets from its own session's other matches, `Settings.session_support`,
+server/sessionrank.py. With either, the two rows also differ in nothing else.)
 
 Ingests each conversation (LongMemEval: each question's haystack) once through the real service
 (`remember_many` per session), then asks every question twice: with `learned_rerank` off (the hybrid
@@ -32,7 +35,7 @@ from server.bench.retrieval import ReverieSystem, evaluate  # noqa: E402
 FRAME_BOOST = service_module.TIME_FRAME_BOOST
 
 
-SWITCHES = {"rerank": ("hybrid", "learned"), "time-frames": ("no-frames", "frames")}
+SWITCHES = {"rerank": ("hybrid", "learned"), "time-frames": ("no-frames", "frames"), "session-support": ("no-support", "support")}
 
 
 class _BothRankings(ReverieSystem):
@@ -44,6 +47,8 @@ class _BothRankings(ReverieSystem):
         on = variant == SWITCHES[self.switch][1]
         if self.switch == "rerank":
             self.service.settings = self.settings.model_copy(update={"learned_rerank": on})
+        elif self.switch == "session-support":
+            self.service.settings = self.settings.model_copy(update={"session_support": self.settings.session_support if on else 0.0})
         else:
             service_module.TIME_FRAME_BOOST = FRAME_BOOST if on else 0.0
         return super().search(question, depth, "hybrid")
@@ -60,6 +65,16 @@ class _BothRankings(ReverieSystem):
                 self.rerank_cpu.append(time.thread_time() - t0)
 
         self.service._learned_rerank = timed
+        self.support_cpu = getattr(self, "support_cpu", [])  # CPU seconds of the session support stage, when it runs
+        support = self.service._session_support
+
+        def timed_support(*args, **kwargs):
+            t0 = time.thread_time()
+            out = support(*args, **kwargs)
+            self.support_cpu.append(time.thread_time() - t0)
+            return out
+
+        self.service._session_support = timed_support
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -93,7 +108,8 @@ def main(argv: list[str] | None = None) -> dict:
     shown = ("recall@",) if args.format == "locomo" else ("recall_all@", "ndcg_any@")
     for name, report in reports.items():
         cells = "  ".join(f"{k} {v:.3f}" for k, v in report["overall"].items() if k.startswith(shown))
-        print(f"{name:9s} {cells}")
+        timing = report["timing"]
+        print(f"{name:9s} {cells}  recall p50 {timing['recall_p50_ms']:.1f} ms, CPU p50 {timing['recall_cpu_p50_ms']:.1f} ms")
         for cat, row in sorted(report.get("by_category", {}).items()):
             key = "recall@10" if args.format == "locomo" else "recall_all@5"
             if key in row:
@@ -101,6 +117,9 @@ def main(argv: list[str] | None = None) -> dict:
     cpu = sorted(system.rerank_cpu)
     if cpu:
         print(f"rerank stage CPU per recall: p50 {1000 * cpu[len(cpu) // 2]:.2f} ms, p95 {1000 * cpu[int(len(cpu) * 0.95)]:.2f} ms (n={len(cpu)})")
+    cpu = sorted(system.support_cpu)
+    if cpu:
+        print(f"session support stage CPU per recall: p50 {1000 * cpu[len(cpu) // 2]:.2f} ms, p95 {1000 * cpu[int(len(cpu) * 0.95)]:.2f} ms (n={len(cpu)})")
     print("write decisions:", dict(system.decisions.most_common()))
     return reports
 
