@@ -39,7 +39,13 @@ def session_support(scored: Sequence[tuple[float, int]], session_of: Callable[[i
         if len(rows) < 2:
             continue
         for rowid, _ in rows:  # rows are best first, so the first SUPPORT neighbours found are the best
-            near = [score for other, score in rows if other != rowid and abs(other - rowid) <= WINDOW][:SUPPORT]
-            if near:
-                bonus[rowid] = weight * sum(near) / SUPPORT
+            total, found = 0.0, 0
+            for other, score in rows:
+                if other != rowid and -WINDOW <= other - rowid <= WINDOW:
+                    total += score
+                    found += 1
+                    if found == SUPPORT:
+                        break
+            if found:
+                bonus[rowid] = weight * total / SUPPORT
     return bonus
