@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--memops", choices=["learned", "rules"], default="learned")
     ap.add_argument("--format", choices=["locomo", "longmemeval"], default="locomo")
     ap.add_argument("--switch", choices=sorted(SWITCHES), default="rerank", help="what the two rows differ in")
+    ap.add_argument("--replied-context", action="store_true", help="LongMemEval: user turns carry the assistant turn they answer as context")
     args = ap.parse_args(argv)
     from server.app import load_ops
     from server.config import Settings
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> dict:
         ops = load_ops(settings)
         if not getattr(ops, "has_rerank", False):
             print("note: the loaded checkpoint has no enabled reranker; both rows are the hybrid ranking")
-        system = _BothRankings(settings, embedder, ops, Path(tmp), SWITCHES[args.switch])
+        system = _BothRankings(settings, embedder, ops, Path(tmp), SWITCHES[args.switch], replied=args.replied_context)
         system.switch = args.switch
         try:
             reports = evaluate(dataset, system, ks=(1, 5, 10, 20))
