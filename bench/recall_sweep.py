@@ -6,7 +6,7 @@
     python -m bench.recall_sweep ingest /path/to/longmemeval_s.json --format longmemeval --store DIR --limit 20
     python -m bench.recall_sweep misses /path/to/locomo10.json --store DIR --limit 3 --show 20
 
-A variant sets module constants (`service.X` in server.service, `search.X` in server.search) for
+A variant sets module constants (`service.X` in server.service, likewise `search.X`, `sessionrank.X`, `timeframe.X`) for
 its run; each starts from the defaults. `--strategy vector` (or keyword) scores that baseline on the
 same stores. Scores are those of `reverie bench retrieval`: turn-level evidence recall@k for LoCoMo,
 session-level recall_all@k for LongMemEval. Ingest goes through the real write path, so write-side
@@ -26,18 +26,18 @@ from pathlib import Path
 MODEL_CACHE = Path(__file__).resolve().parents[1] / ".pytest_cache" / "reverie-models"
 
 
-def _system(store_dir: Path, cache_dir: Path):
+def _system(store_dir: Path, cache_dir: Path, replied: bool = False):
     from server.app import load_ops
     from server.bench.retrieval import ReverieSystem
     from server.config import Settings
     from server.embed import FastEmbedEmbedder
 
     settings = Settings(db=store_dir / "unused.db", embedding_model="offline", embedding_cache_dir=cache_dir, max_content_bytes=1 << 20)
-    return ReverieSystem(settings, FastEmbedEmbedder("offline", cache_dir), load_ops(settings), store_dir)
+    return ReverieSystem(settings, FastEmbedEmbedder("offline", cache_dir), load_ops(settings), store_dir, replied=replied)
 
 
-def ingest(dataset, store_dir: Path, cache_dir: Path) -> None:
-    system = _system(store_dir, cache_dir)
+def ingest(dataset, store_dir: Path, cache_dir: Path, replied: bool = False) -> None:
+    system = _system(store_dir, cache_dir, replied)
     for conv in dataset.conversations:
         system.start(conv)
         for session in conv.sessions:
@@ -49,10 +49,10 @@ def ingest(dataset, store_dir: Path, cache_dir: Path) -> None:
 
 
 def score(dataset, store_dir: Path, cache_dir: Path, variants: dict[str, dict], ks=(5, 10, 20), strategy: str = "hybrid") -> None:
-    from server import search, service
+    from server import search, service, sessionrank, timeframe
     from server.bench.metrics import aggregate, first_appearance, percentile, session_metrics, turn_metrics
 
-    modules = {"service": service, "search": search}
+    modules = {"service": service, "search": search, "sessionrank": sessionrank, "timeframe": timeframe}
     turn_level = dataset.level == "turn"
     metric = "recall@{k}" if turn_level else "recall_all@{k}"
     depth = max(ks) if turn_level else min(100, 3 * max(ks))  # as `evaluate`: sessions need more hits
@@ -170,13 +170,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--offset", type=int, default=0)
     parser.add_argument("--limit", type=int, default=3)
     parser.add_argument("--cache-dir", type=Path, default=MODEL_CACHE, help="embedding model cache (ONNX export)")
+    parser.add_argument("--replied-context", action="store_true", help="ingest: LongMemEval user turns carry the assistant turn they answer as context")
     parser.add_argument("--show", type=int, default=0, help="misses: print this many missed evidence turns")
     parser.add_argument("--variant", action="append", default=[], metavar="NAME=JSON", help="constants to set, e.g. share5='{\"service.NEIGHBOR_SHARE\": 0.5}'")
     args = parser.parse_args(argv)
     dataset = load(args.format, args.path, limit=args.limit, offset=args.offset)
     args.store.mkdir(parents=True, exist_ok=True)
     if args.action == "ingest":
-        ingest(dataset, args.store, args.cache_dir)
+        ingest(dataset, args.store, args.cache_dir, args.replied_context)
         return 0
     if args.action == "misses":
         misses(dataset, args.store, args.cache_dir, show=args.show)

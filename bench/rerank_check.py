@@ -4,11 +4,15 @@
     python bench/rerank_check.py LONGMEMEVAL.json --format longmemeval --limit 20
     python bench/rerank_check.py LONGMEMEVAL.json --format longmemeval --limit 60 --switch time-frames
     python bench/rerank_check.py LOCOMO.json --limit 5 --switch pool [--sleep]
+    python bench/rerank_check.py LONGMEMEVAL.json --format longmemeval --limit 30 --switch session-support [--replied-context]
 
 (`--switch time-frames` flips recall's preference for memories dated inside a time frame the question names,
 `service.TIME_FRAME_BOOST`, instead of the reranker, which then stays at its default; `--switch pool` flips the
-candidate pool's floor, `search.POOL_MIN`, between the old 50 and its default. `--sleep` runs a sleep pass after
-each ingest, as `reverie bench retrieval --sleep` does.)
+candidate pool's floor, `search.POOL_MIN`, between the old 50 and its default; `--switch session-support` flips the
+support a memory gets from its own session's other matches, `Settings.session_support`, server/sessionrank.py.
+With any switch, the two rows differ in nothing else. `--sleep` runs a sleep pass after each ingest, as
+`reverie bench retrieval --sleep` does; `--replied-context` gives LongMemEval's user turns the assistant turn they
+answer as context, as `reverie bench retrieval --replied-context` does.)
 
 Ingests each conversation (LongMemEval: each question's haystack) once through the real service
 (`remember_many` per session), then asks every question twice: with `learned_rerank` off (the hybrid
@@ -37,7 +41,8 @@ FRAME_BOOST = service_module.TIME_FRAME_BOOST
 POOL_MIN = search_module.POOL_MIN
 
 
-SWITCHES = {"rerank": ("hybrid", "learned"), "time-frames": ("no-frames", "frames"), "pool": ("pool-50", f"pool-{POOL_MIN}")}
+SWITCHES = {"rerank": ("hybrid", "learned"), "time-frames": ("no-frames", "frames"), "pool": ("pool-50", f"pool-{POOL_MIN}"),
+            "session-support": ("no-support", "support")}
 
 
 class _BothRankings(ReverieSystem):
@@ -51,6 +56,8 @@ class _BothRankings(ReverieSystem):
             self.service.settings = self.settings.model_copy(update={"learned_rerank": on})
         elif self.switch == "pool":
             search_module.POOL_MIN = POOL_MIN if on else 50
+        elif self.switch == "session-support":
+            self.service.settings = self.settings.model_copy(update={"session_support": self.settings.session_support if on else 0.0})
         else:
             service_module.TIME_FRAME_BOOST = FRAME_BOOST if on else 0.0
         return super().search(question, depth, "hybrid")
@@ -67,6 +74,16 @@ class _BothRankings(ReverieSystem):
                 self.rerank_cpu.append(time.thread_time() - t0)
 
         self.service._learned_rerank = timed
+        self.support_cpu = getattr(self, "support_cpu", [])  # CPU seconds of the session support stage, when it runs
+        support = self.service._session_support
+
+        def timed_support(*args, **kwargs):
+            t0 = time.thread_time()
+            out = support(*args, **kwargs)
+            self.support_cpu.append(time.thread_time() - t0)
+            return out
+
+        self.service._session_support = timed_support
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -78,6 +95,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--format", choices=["locomo", "longmemeval"], default="locomo")
     ap.add_argument("--switch", choices=sorted(SWITCHES), default="rerank", help="what the two rows differ in")
     ap.add_argument("--sleep", action="store_true", help="run a sleep pass (server.sleep.run_sleep) after each ingest")
+    ap.add_argument("--replied-context", action="store_true", help="LongMemEval: user turns carry the assistant turn they answer as context")
     args = ap.parse_args(argv)
     from server.app import load_ops
     from server.config import Settings
@@ -90,7 +108,8 @@ def main(argv: list[str] | None = None) -> dict:
         ops = load_ops(settings)
         if not getattr(ops, "has_rerank", False):
             print("note: the loaded checkpoint has no enabled reranker; both rows are the hybrid ranking")
-        system = _BothRankings(settings, embedder, ops, Path(tmp), SWITCHES[args.switch], sleep_hook() if args.sleep else None)
+        system = _BothRankings(settings, embedder, ops, Path(tmp), SWITCHES[args.switch], sleep_hook() if args.sleep else None,
+                               replied=args.replied_context)
         system.switch = args.switch
         try:
             reports = evaluate(dataset, system, ks=(1, 5, 10, 20))
@@ -111,6 +130,9 @@ def main(argv: list[str] | None = None) -> dict:
     cpu = sorted(system.rerank_cpu)
     if cpu:
         print(f"rerank stage CPU per recall: p50 {1000 * cpu[len(cpu) // 2]:.2f} ms, p95 {1000 * cpu[int(len(cpu) * 0.95)]:.2f} ms (n={len(cpu)})")
+    cpu = sorted(system.support_cpu)
+    if cpu:
+        print(f"session support stage CPU per recall: p50 {1000 * cpu[len(cpu) // 2]:.2f} ms, p95 {1000 * cpu[int(len(cpu) * 0.95)]:.2f} ms (n={len(cpu)})")
     print("write decisions:", dict(system.decisions.most_common()))
     return reports
 

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     learned_rerank: bool = Field(
         default=True, description="Let the memory-ops model correct the head of recall's ranking (a bounded nudge; off: the hybrid order)."
     )
+    session_support: float = Field(
+        default=0.25, ge=0.0, le=1.0,
+        description="Recall: share of the best nearby matches of a memory's own session added to its score (0: off; server/sessionrank.py).",
+    )
     busy_timeout_ms: int = Field(default=5000, ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
     # -- working memory and the core profile --

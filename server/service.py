@@ -20,7 +20,7 @@ from datetime import datetime
 
 import numpy as np
 
-from server import timeframe
+from server import sessionrank, timeframe
 from server.clock import Clock, SystemClock, ensure_utc
 from server.config import NAMESPACE_PATTERN, Settings
 from server.embed import Embedder
@@ -519,6 +519,10 @@ class MemoryService:
             final = relevance * (base + w_strength * strength + w_recency * recency + w_confidence * fact.confidence)
             scored.append((round(final, 6), rowid, fscore, strength, recency, in_frame))
         scored.sort(key=lambda s: s[0], reverse=True)  # stable: ties keep the fused order
+        # -- session support (server/sessionrank.py): conversations that match as a whole rank higher --
+        if self.settings.session_support and req.strategy == "hybrid":
+            scored = self._session_support(scored, facts, self.settings.session_support)
+        # -- end session support --
         # The learned stage (hybrid recalls only: the vector and keyword baselines stay what they say)
         # reorders the best RERANK_DEPTH by at most `rank_bound` x the best score, so only the candidates
         # that could still reach the top k after it are read whole.
@@ -569,6 +573,18 @@ class MemoryService:
             )
             self.store.audit(req.namespace, "recall", None, actor, now, recall_id=recall_id, returned=returned_ids)
         return RecallResult(recall_id=recall_id, results=returned)
+
+    @staticmethod
+    def _session_support(scored: list[tuple], facts: dict[int, MemoryFacts], weight: float) -> list[tuple]:
+        """`scored` with each memory's session support (`sessionrank`) added to its final score, best first."""
+        bonus = sessionrank.session_support(
+            [(s[0], s[1]) for s in scored], lambda r: facts[r].session_id or facts[r].valid_from, weight
+        )
+        if not bonus:
+            return scored
+        out = [(round(s[0] + bonus.get(s[1], 0.0), 6), *s[1:]) for s in scored]
+        out.sort(key=lambda s: s[0], reverse=True)
+        return out
 
     def _spread(self, namespace: str, fused: dict[int, float], rows: dict[int, MemoryFacts]) -> dict[int, float]:
         """Give the memories written just before and after a strong candidate a share of its score.

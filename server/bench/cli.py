@@ -51,6 +51,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         reports = run_reverie(
             dataset, embedding_model=args.embedding_model or "offline", cache_dir=args.cache_dir, memops=args.memops,
             strategies=args.strategy, ks=args.k, depth=args.depth, sleep=args.sleep, context=not args.no_context, progress=log,
+            replied=args.replied_context,
         )
     except SleepUnavailable as exc:
         log(f"reverie bench: {exc}")
@@ -82,6 +83,8 @@ def add_commands(sub, add) -> None:
     p.add_argument("--offset", type=int, default=0, help="skip the first N conversations (to shard a long run; see merge_reports)")
     p.add_argument("--depth", type=int, help="results to ask recall for (default: largest k; 3x that for session-level data)")
     p.add_argument("--sleep", action="store_true", help="run the sleep/consolidation pass after ingesting each conversation")
+    p.add_argument("--replied-context", dest="replied_context", action="store_true",
+                   help="LongMemEval: a user turn's context is the assistant turn it answers (not stored), not the previous user turn")
     p.add_argument("--no-context", dest="no_context", action="store_true",
                    help="ingest each turn alone, without the previous turn of its session as `context` (ablation)")
     p.add_argument("--memops", choices=["learned", "rules"], help="write-path decision module (default: REVERIE_MEMOPS or learned)")

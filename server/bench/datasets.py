@@ -37,6 +37,7 @@ class Turn:
     speaker: str
     text: str
     caption: str | None = None
+    replies_to: str | None = None  # the turn this one answers when that turn is not ingested itself (LongMemEval's assistant turns)
 
     def content(self) -> str:
         """What goes into `remember`: the speaker, the words, and a shared photo's caption if any.
@@ -201,7 +202,7 @@ def load_longmemeval(path: str | Path, data=None) -> Dataset:
         sessions = []
         for sid, date, turns in zip(item["haystack_session_ids"], item["haystack_dates"], item["haystack_sessions"]):
             kept = tuple(
-                Turn(id=f"{sid}_{j + 1}", speaker="", text=t["content"])
+                Turn(id=f"{sid}_{j + 1}", speaker="", text=t["content"], replies_to=_said_before(turns, j))
                 for j, t in enumerate(turns)
                 if t.get("role") == "user" and str(t.get("content", "")).strip()
             )
@@ -215,6 +216,13 @@ def load_longmemeval(path: str | Path, data=None) -> Dataset:
                             category=str(item.get("question_type", "all")), date=parse_date(item.get("question_date")))
         ds.conversations.append(Conversation(id=qid, sessions=tuple(sessions), questions=(question,)))
     return ds
+
+
+def _said_before(turns: list[dict], j: int) -> str | None:
+    """The assistant's words just before user turn `j` (what the user answers), or None."""
+    if j and turns[j - 1].get("role") == "assistant" and str(turns[j - 1].get("content", "")).strip():
+        return _CONTROL.sub(" ", str(turns[j - 1]["content"])).strip()
+    return None
 
 
 def load_convqa(path: str | Path, data=None) -> Dataset:

@@ -256,12 +256,13 @@ class ReverieSystem:
     """
 
     def __init__(self, settings, embedder, ops, workdir: Path, variants: Sequence[str] = ("hybrid",), sleep: Callable | None = None,
-                 context: bool = True):
+                 context: bool = True, replied: bool = False):
         self.settings, self.embedder, self.ops = settings, embedder, ops
         self.workdir = Path(workdir)
         self.variants = tuple(variants)
         self.sleep = sleep
         self.context = context
+        self.replied = replied  # context: the turn a turn answers when that one is not ingested (LongMemEval's assistant turns)
         self.decisions: Counter[str] = Counter()
         self.skip_reasons: Counter[str] = Counter()
         self.lost_turns: list[str] = []  # turns the write path stored nowhere (skip, block)
@@ -291,10 +292,11 @@ class ReverieSystem:
         from server.models import RememberRequest
 
         # Each turn carries the turn before it in its session as context: an answer is found by its question.
+        # With `replied`, a turn that answers one not ingested (LongMemEval keeps the user's turns) carries that one.
         reqs = [
             RememberRequest(
                 namespace=self.namespace, content=t.content(), source_ref=t.id, valid_from=session.date,
-                context=session.turns[j - 1].content() if j and self.context else None,
+                context=((self.replied and t.replies_to) or (session.turns[j - 1].content() if j else None)) if self.context else None,
             )
             for j, t in enumerate(session.turns)
         ]
@@ -406,6 +408,7 @@ def run_reverie(
     workdir: Path | None = None,
     context: bool = True,
     progress: Callable[[str], None] | None = None,
+    replied: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """Benchmark Reverie on `dataset`; one report per strategy, each with the write-path diagnostics.
 
@@ -428,13 +431,13 @@ def run_reverie(
         settings = Settings(db=Path(tmp) / "unused.db", **overrides)
         embedder = FastEmbedEmbedder(settings.embedding_model, settings.embedding_cache_dir, precision=settings.embedding_precision)
         ops = load_ops(settings)
-        system = ReverieSystem(settings, embedder, ops, Path(tmp), strategies, hook, context)
+        system = ReverieSystem(settings, embedder, ops, Path(tmp), strategies, hook, context, replied)
         try:
             reports = evaluate(dataset, system, ks=ks, depth=depth, progress=progress)
         finally:
             system.close()
     ingest = {
-        "memops": settings.memops, "sleep": sleep, "context": context, "decisions": dict(system.decisions.most_common()),
+        "memops": settings.memops, "sleep": sleep, "context": context, "replied_context": replied, "decisions": dict(system.decisions.most_common()),
         "turns_stored_nowhere": len(system.lost_turns), "examples_stored_nowhere": system.lost_turns[:10],
         "skip_reasons": dict(system.skip_reasons.most_common(8)), "evidence_turns": dict(system.evidence.most_common()),
         "memories_after_ingest": dict(system.status_after_ingest), "memories_after_sleep": dict(system.status_after_sleep),

@@ -41,6 +41,7 @@ class MemoryFacts(NamedTuple):
     valid_from: datetime | None
     ended_at: datetime | None
     superseded_by: str | None
+    session_id: str | None
     has_text: bool  # False once a hard delete purged it
 
 

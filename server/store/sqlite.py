@@ -61,7 +61,7 @@ def row_to_memory(row: Sequence[Any]) -> Memory:
 
 
 FACT_COLUMNS = (
-    "rowid id status kind tags confidence strength decay_rate last_recalled_at recorded_at valid_from ended_at superseded_by"
+    "rowid id status kind tags confidence strength decay_rate last_recalled_at recorded_at valid_from ended_at superseded_by session_id"
 ).split()
 SELECT_FACTS = "SELECT " + ", ".join(FACT_COLUMNS) + ", content != '' FROM memories"
 SELECT_TEXTS = "SELECT rowid, id, content, kind FROM memories"

@@ -95,3 +95,33 @@ def test_cli_rejects_a_file_in_another_format(tmp_path):
     from server.cli import main
 
     assert main(["bench", "retrieval", str(EXAMPLE), "--format", "locomo"]) == 2
+
+
+def test_replied_context_gives_a_longmemeval_user_turn_the_assistant_turn_it_answers(tmp_path, settings, embedder):
+    """Only user turns are stored; with `replied` the reply to "you recommended..." can be found by what was said to it."""
+    from server.bench.datasets import load_longmemeval
+    from server.models import RecallRequest
+
+    chat = [
+        {"role": "user", "content": "Can you suggest something to read on the train?"},
+        {"role": "assistant", "content": "Try The Library of Babel by Jorge Luis Borges, a short story about an infinite library."},
+        {"role": "user", "content": "Thanks, I will read it tonight."},
+    ]
+    data = [{
+        "question_id": "q", "question_type": "single-session-assistant", "question": "Which Borges story about an infinite library did you suggest?",
+        "question_date": "2023/05/30 (Tue) 23:40", "answer": "The Library of Babel", "answer_session_ids": ["chat"],
+        "haystack_session_ids": ["chat"], "haystack_dates": ["2023/05/20 (Sat) 02:21"], "haystack_sessions": [chat],
+    }]
+    conv = load_longmemeval("-", data=data).conversations[0]
+    assert conv.sessions[0].turns[1].replies_to == chat[1]["content"] and conv.sessions[0].turns[0].replies_to is None
+    similarity = {}
+    for replied in (False, True):
+        system = ReverieSystem(settings, embedder, RulesOps(), tmp_path / str(replied), replied=replied)
+        try:
+            system.start(conv)
+            system.ingest(conv.sessions[0])
+            res = system.service.recall(RecallRequest(namespace=system.namespace, query=conv.questions[0].question, k=5, reinforce=False))
+            similarity[replied] = next(h.scores.vector for h in res.results if h.memory.content == chat[2]["content"])
+        finally:
+            system.close()
+    assert similarity[True] > similarity[False] + 0.1

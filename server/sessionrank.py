@@ -1,0 +1,51 @@
+"""Session support: a memory whose conversation around it also matches the query ranks a little higher.
+
+Why: a question is usually answered by a conversation about its subject, not by one stray sentence. The
+session that talked about the fun runs has several turns that match "how many fun runs did I miss"; a
+session about something else has at most one turn that shares a word or two with it. Memories are ranked
+one by one, so the best single sentence of an unrelated session can outrank the conversation that holds
+the answer. Each candidate gets a share of the scores of the best other candidates written near it in
+the same session, so conversations that match as a whole rise together.
+
+A session is the memories written with one `session_id`, else with one explicit `valid_from` (the date a
+client gives every turn of an imported conversation); memories with neither get no support. "Near" is
+within `WINDOW` rows (about as many turns) either side: a long session drifts across topics, and a match
+twenty turns away says little about this one (LoCoMo's sessions run to 30 turns and more).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+
+SUPPORT = 2  # how many of the best neighbours in the session make a memory's support (absent ones count 0)
+WINDOW = 10  # rows either side that count as the same stretch of conversation
+DEPTH = 100  # candidates looked at, best first: support comes from the head of the ranking
+
+
+def session_support(scored: Sequence[tuple[float, int]], session_of: Callable[[int], Hashable | None], weight: float) -> dict[int, float]:
+    """Bonus per rowid: `weight` x the mean of the `SUPPORT` best scores of other candidates of its session near it.
+
+    `scored` is (score, rowid) best first; `session_of` maps a rowid to its session (None: none).
+    """
+    if weight <= 0:
+        return {}
+    members: dict[Hashable, list[tuple[int, float]]] = {}
+    for score, rowid in scored[:DEPTH]:
+        session = session_of(rowid)
+        if session is not None:
+            members.setdefault(session, []).append((rowid, score))
+    bonus: dict[int, float] = {}
+    for rows in members.values():
+        if len(rows) < 2:
+            continue
+        for rowid, _ in rows:  # rows are best first, so the first SUPPORT neighbours found are the best
+            total, found = 0.0, 0
+            for other, score in rows:
+                if other != rowid and -WINDOW <= other - rowid <= WINDOW:
+                    total += score
+                    found += 1
+                    if found == SUPPORT:
+                        break
+            if found:
+                bonus[rowid] = weight * total / SUPPORT
+    return bonus

@@ -1,0 +1,92 @@
+"""Session support: a memory whose own conversation also matches the query ranks higher (server/sessionrank.py).
+
+Through the real service, a real SQLite file and the real offline embedding model; the learned stage is off
+so the scores show the support alone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from server.models import RecallRequest, RememberRequest
+from server.service import MemoryService
+from server.sessionrank import SUPPORT, WINDOW, session_support
+from server.store import open_store
+from tests.conftest import AddOps
+
+DAY = datetime(2024, 3, 1, tzinfo=timezone.utc)
+# One conversation about the missed runs; one about other things that holds a single close sentence.
+RUNS = ["I had to skip the spring charity run for a work deadline.", "My boss kept me at work the weekend of the river run.",
+        "I missed two fun runs in March because of work."]
+OTHER = ["Work has been crazy: I missed the run club meeting in March.", "Can you recommend a laptop for video editing?",
+         "What is a good recipe for banana bread?"]
+QUERY = "Did I miss anything because of work?"
+
+
+@pytest.fixture
+def recall_with(settings, embedder):
+    """recall_with(weight, session_ids) -> {content: final score}, best first, on a fresh store of both sessions."""
+    stores = []
+
+    def run(weight: float, session_ids: bool = True) -> dict[str, float]:
+        s = settings.model_copy(update={"db": settings.db.with_name(f"s{len(stores)}.db"), "session_support": weight, "learned_rerank": False})
+        store = open_store(s)
+        stores.append(store)
+        service = MemoryService(store, embedder, AddOps(), s)
+        # Sessions days apart and turns hours apart: neighbour spreading (one hour) stays out of the picture.
+        for n, (sid, texts) in enumerate((("other", OTHER), ("runs", RUNS))):
+            for j, text in enumerate(texts):
+                when = DAY + timedelta(days=4 * n, hours=2 * j)
+                service.remember(RememberRequest(namespace="t", content=text, session_id=sid if session_ids else None, valid_from=when))
+        res = service.recall(RecallRequest(namespace="t", query=QUERY, k=6, now=DAY + timedelta(days=10), reinforce=False))
+        return {h.memory.content: h.scores.final for h in res.results}
+
+    yield run
+    for store in stores:
+        store.close()
+
+
+def test_a_conversation_that_matches_as_a_whole_outranks_a_lone_close_sentence(recall_with):
+    off, on = recall_with(0.0), recall_with(0.5)
+    lone, partner = OTHER[0], RUNS[0]
+    assert off[lone] > off[partner]
+    assert on[partner] > on[lone]
+    assert list(on)[0] == list(off)[0] == RUNS[2]  # the best match stays first
+
+
+def test_the_support_is_the_weighted_mean_of_the_best_session_partners(recall_with):
+    off, on = recall_with(0.0), recall_with(0.5)
+    for text in RUNS:
+        partners = sorted((off[t] for t in RUNS if t != text), reverse=True)[:SUPPORT]
+        assert on[text] == pytest.approx(off[text] + 0.5 * sum(partners) / SUPPORT, abs=1e-5)
+
+
+def test_without_a_session_id_memories_group_by_their_valid_from_only(recall_with):
+    # Each turn has its own valid_from here (hours apart) and no session id: no memory has a session partner.
+    assert recall_with(0.5, session_ids=False) == recall_with(0.0, session_ids=False)
+
+
+def test_only_candidates_near_in_the_session_support_each_other():
+    scored = [(1.0, 100), (0.8, 100 + WINDOW + 1), (0.6, 101), (0.5, 7)]
+    bonus = session_support(scored, lambda rowid: None if rowid == 7 else "s", weight=0.5)
+    assert bonus[100] == pytest.approx(0.5 * 0.6 / SUPPORT)  # 100 + WINDOW + 1 is too far from 100
+    assert bonus[101] == pytest.approx(0.5 * (1.0 + 0.8) / SUPPORT)
+    assert 7 not in bonus  # no session
+    assert session_support(scored, lambda rowid: "s", weight=0.0) == {}
+
+
+def test_the_vector_baseline_is_left_alone(settings, embedder):
+    s = settings.model_copy(update={"session_support": 0.5})
+    store = open_store(s)
+    try:
+        service = MemoryService(store, embedder, AddOps(), s)
+        for j, text in enumerate(RUNS + OTHER):
+            service.remember(RememberRequest(namespace="t", content=text, session_id="one", valid_from=DAY + timedelta(hours=2 * j)))
+        res = service.recall(RecallRequest(namespace="t", query=QUERY, k=6, strategy="vector", reinforce=False))
+        plain = MemoryService(store, embedder, AddOps(), s.model_copy(update={"session_support": 0.0}))
+        again = plain.recall(RecallRequest(namespace="t", query=QUERY, k=6, strategy="vector", reinforce=False))
+        assert [(h.memory.id, h.scores.final) for h in res.results] == [(h.memory.id, h.scores.final) for h in again.results]
+    finally:
+        store.close()
