@@ -29,18 +29,26 @@ TITLE = {"locomo": "LoCoMo (10 conversations, categories 1-4, turn-level evidenc
          "longmemeval": "LongMemEval-S (session-level, user turns only, abstention questions skipped)"}
 
 
-def run_reverie_reports(args, dataset_name: str, path: Path, memops: str, sleep: bool = False) -> Path:
+VARIANTS = {  # extra Reverie rows (hybrid only): harness flag, report suffix, row label
+    "sleep": ("--sleep", "Reverie (hybrid, after a sleep run)"),
+    "replied": ("--replied-context", "Reverie (hybrid, the assistant's turn as context)"),
+}
+
+
+def run_reverie_reports(args, dataset_name: str, path: Path, memops: str, variant: str | None = None) -> Path:
     """Run `reverie bench retrieval` in `--shards` parallel processes (offset/limit slices) and merge them.
 
-    `sleep`: the hybrid strategy only, with a sleep run (every job) after each conversation's ingest, as a
-    deployment runs it between sessions; saved beside the plain run as `<dataset>-reverie-<memops>-sleep.json`.
+    `variant` (VARIANTS), the hybrid strategy only, saved beside the plain run as `<dataset>-reverie-<memops>-<variant>.json`:
+    `sleep` runs a sleep pass (every job) after each conversation's ingest, as a deployment runs it between
+    sessions; `replied` gives each user turn the assistant turn it answers as context (LongMemEval stores only
+    the user's turns; nothing more is stored or scored).
     """
     import subprocess
 
     from server.bench.datasets import load
     from server.bench.retrieval import log, merge_reports
 
-    stem = f"{dataset_name}-reverie-{memops}" + ("-sleep" if sleep else "")
+    stem = f"{dataset_name}-reverie-{memops}" + (f"-{variant}" if variant else "")
     out = args.results / f"{stem}.json"
     if out.exists() and not args.rerun:
         log(f"reusing {out}")
@@ -54,9 +62,9 @@ def run_reverie_reports(args, dataset_name: str, path: Path, memops: str, sleep:
     for i in range(shards):
         part = args.results / f"{stem}.part{i}.json"
         cmd = [sys.executable, "-m", "server.cli", "bench", "retrieval", str(path), "--format", dataset_name,
-               "--memops", memops, "--strategy", "hybrid" if sleep else "hybrid,vector,keyword", "--k", ",".join(map(str, KS)),
+               "--memops", memops, "--strategy", "hybrid" if variant else "hybrid,vector,keyword", "--k", ",".join(map(str, KS)),
                "--cache-dir", str(args.cache_dir), "--offset", str(i * size), "--limit", str(min(size, total - i * size)),
-               "--json", str(part)] + (["--sleep"] if sleep else [])
+               "--json", str(part)] + ([VARIANTS[variant][0]] if variant else [])
         if part.exists() and not args.rerun:  # a shard finished earlier: reuse it
             procs.append((part, None))
             continue
@@ -86,8 +94,10 @@ def systems_for(results: Path, dataset_name: str, memops: str) -> dict[str, dict
         for strategy in ("hybrid", "keyword", "vector"):
             if strategy in reports:
                 systems[labels[strategy]] = reports[strategy]
-            if strategy == "hybrid" and (slept := results / f"{dataset_name}-reverie-{memops}-sleep.json").exists():
-                systems["Reverie (hybrid, after a sleep run)"] = json.loads(slept.read_text())["hybrid"]
+            if strategy == "hybrid":
+                for variant, (_, label) in VARIANTS.items():
+                    if (extra := results / f"{dataset_name}-reverie-{memops}-{variant}.json").exists():
+                        systems[label] = json.loads(extra.read_text())["hybrid"]
     for path in sorted(results.glob(f"{dataset_name}-*.json")):
         if "-reverie-" in path.name:
             continue
@@ -167,7 +177,8 @@ def diagnostics(results: Path) -> str:
         ing = hybrid["ingest"]
         metric = "recall@10" if hybrid["dataset"] != "longmemeval" else "recall_all@5"
         rows.append(
-            f"| {hybrid['dataset']} | {ing['memops']}{', after sleep' if ing.get('sleep') else ''} | {_fmt(hybrid['overall'].get(metric))} ({metric}) | "
+            f"| {hybrid['dataset']} | {ing['memops']}{', after sleep' if ing.get('sleep') else ''}"
+            f"{', assistant turn as context' if ing.get('replied_context') else ''} | {_fmt(hybrid['overall'].get(metric))} ({metric}) | "
             + ", ".join(f"{k} {v}" for k, v in ing["decisions"].items())
             + f" | {ing['turns_stored_nowhere']} | "
             + (", ".join(f"{k}: {v}" for k, v in ing.get("evidence_turns", {}).items()) or "–") + " |"
@@ -220,6 +231,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-only", action="store_true", help="only rebuild BENCHMARKS.md and the plot from saved reports")
     parser.add_argument("--sleep", action="store_true",
                         help="also run Reverie (hybrid) with a sleep run after each conversation's ingest, as a row of its own")
+    parser.add_argument("--replied-context", dest="replied_context", action="store_true",
+                        help="LongMemEval: also run Reverie (hybrid) with the assistant's turn as each user turn's context, as a row of its own")
     parser.add_argument("--notes", type=Path, help="markdown appended to the section (peer failures, caveats)")
     args = parser.parse_args(argv)
     args.results.mkdir(parents=True, exist_ok=True)
@@ -231,7 +244,9 @@ def main(argv: list[str] | None = None) -> int:
                 for m in memops:
                     run_reverie_reports(args, name, path, m)
                 if args.sleep:
-                    run_reverie_reports(args, name, path, memops[0], sleep=True)
+                    run_reverie_reports(args, name, path, memops[0], "sleep")
+                if args.replied_context and name == "longmemeval":
+                    run_reverie_reports(args, name, path, memops[0], "replied")
 
     main_memops = memops[0]
     body = ["## Retrieval: LoCoMo and LongMemEval", "",
