@@ -40,3 +40,23 @@ def test_fastpair_parse_matches_the_reference():
               "I don't eat meat anymore - not since March", "thirty-four", ""}
     for text in texts:
         assert fastpair.parsed(text) == features.parse(text), text
+
+
+def test_recall_stage_reuses_the_parses_the_write_path_made():
+    """A memory written by this process is not parsed again when the learned recall stage ranks it.
+
+    (The stage once parsed with `encode.parsed`, whose cache the write path no longer fills: on LongMemEval's
+    long turns that made the stage ~6x slower.)"""
+    from server.memops.learned import rank_matrix
+    from server.memops.schema import RankCandidate
+
+    texts = [f"Mateo: we finally booked the cabin by the lake for the {n}th, after weeks of searching" for n in range(5)]
+    vector = np.ones(8, np.float32)
+    for text in texts:
+        fastpair.encode(text, vector, [], 8)  # what a remember does
+    before = fastpair.parsed.cache_info()
+    candidates = [RankCandidate(content=t, kind="event", vector=vector, vector_sim=0.5, keyword=0.2, fused=1.0 - i / 10,
+                                strength=1.0, recency=0.5, confidence=0.9, age_days=3.0) for i, t in enumerate(texts)]
+    rank_matrix("when is the cabin booked?", candidates)
+    after = fastpair.parsed.cache_info()
+    assert after.hits - before.hits >= len(texts)
