@@ -8,7 +8,7 @@
 
 (`--switch time-frames` flips recall's preference for memories dated inside a time frame the question names,
 `service.TIME_FRAME_BOOST`, instead of the reranker, which then stays at its default; `--switch pool` flips the
-candidate pool's floor, `search.POOL_MIN`, between the old 50 and its default; `--switch session-support` flips the
+candidate pool's floor, `search.POOL_MIN`, between its default and 200; `--switch session-support` flips the
 support a memory gets from its own session's other matches, `Settings.session_support`, server/sessionrank.py.
 With any switch, the two rows differ in nothing else. `--sleep` runs a sleep pass after each ingest, as
 `reverie bench retrieval --sleep` does; `--replied-context` gives LongMemEval's user turns the assistant turn they
@@ -41,7 +41,7 @@ FRAME_BOOST = service_module.TIME_FRAME_BOOST
 POOL_MIN = search_module.POOL_MIN
 
 
-SWITCHES = {"rerank": ("hybrid", "learned"), "time-frames": ("no-frames", "frames"), "pool": ("pool-50", f"pool-{POOL_MIN}"),
+SWITCHES = {"rerank": ("hybrid", "learned"), "time-frames": ("no-frames", "frames"), "pool": (f"pool-{POOL_MIN}", "pool-200"),
             "session-support": ("no-support", "support")}
 
 
@@ -55,7 +55,7 @@ class _BothRankings(ReverieSystem):
         if self.switch == "rerank":
             self.service.settings = self.settings.model_copy(update={"learned_rerank": on})
         elif self.switch == "pool":
-            search_module.POOL_MIN = POOL_MIN if on else 50
+            search_module.POOL_MIN = 200 if on else POOL_MIN
         elif self.switch == "session-support":
             self.service.settings = self.settings.model_copy(update={"session_support": self.settings.session_support if on else 0.0})
         else:

@@ -41,19 +41,19 @@ def fts_query(text: str, max_terms: int = 24) -> str:
 VECTOR_WEIGHT = 0.5
 
 # Candidates recall asks of each signal (vector KNN, BM25): at least POOL_MIN, and POOL_PER_RESULT per result.
-POOL_MIN, POOL_PER_RESULT = 200, 5
+POOL_MIN, POOL_PER_RESULT = 50, 5
 
 
 def candidate_pool(k: int) -> int:
     """How many candidates recall asks each signal for when `k` results are wanted.
 
-    Why a floor of 200 and not 50: a memory that answers only indirectly ("what activities does Melanie
-    do?" -> "I just signed up for a pottery class") sits in the middle of both lists. With 100 per list it
-    was often in one list only, and scored 0 on the other signal and below the floor of min-max fusion;
-    with 200 both signals weigh it. LoCoMo conversations 1-5, turn-level recall@10: 0.747 -> 0.752, and
-    0.778 -> 0.788 after a sleep run (bench/notes/retrieval.md). The cost is reading the facts of more
-    candidates, a millisecond or two; recalls that ask for 40 results or more (LongMemEval asks 60) are
-    unchanged.
+    A memory that answers only indirectly ("what activities does Melanie do?" -> "I just signed up for a
+    pottery class") sits in the middle of both lists; cut short, it is in one list only and scores 0 on the
+    other signal. A floor of 200 instead of 50 weighs more of them on both: LoCoMo conversations 1-5,
+    recall@10 0.747 -> 0.752 (6-10: 0.691 -> 0.702; `bench/rerank_check.py --switch pool`). It is not the
+    default because it costs more than it gives: recall reads the facts of four times the candidates, +5 ms
+    p50 at 10k memories and p50 29 ms at 100k against the 25 ms target (`python -m bench.core`,
+    bench/notes/retrieval.md). Recalls that ask for 40 results or more (LongMemEval asks 60) get 5 per result.
     """
     return max(POOL_MIN, POOL_PER_RESULT * k)
 
