@@ -33,10 +33,11 @@ def service(settings, embedder):
 @pytest.mark.parametrize("floor", [50, 200])
 def test_a_deeper_pool_weighs_the_only_keyword_match_on_its_cosine_too(service, monkeypatch, floor):
     monkeypatch.setattr(search, "POOL_MIN", floor)
-    # 120 statements phrased like the question, about other people; the one about Melanie shares only her name.
+    # 120 statements close to the question in meaning, about other people, sharing none of its words (so the
+    # keyword signal ranks alike on SQLite BM25 and PostgreSQL ts_rank); the one about Melanie shares only her name.
     people = ["Tom", "Priya", "Jon", "Aiko", "Marco", "Lena", "Sam", "Nadia", "Omar", "Greta", "Ines", "Paul"]
     pastimes = ["hiking", "chess", "knitting", "surfing", "gardening", "baking", "cycling", "fishing", "climbing", "painting"]
-    texts = [f"{p} enjoys activities like {h}." for p, h in itertools.product(people, pastimes)]
+    texts = [f"{p}'s favourite hobby is {h}." for p, h in itertools.product(people, pastimes)]  # no word of the question
     answer = "Melanie: my sister called about the tax forms again."
     texts.insert(70, answer)
     day = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
