@@ -51,9 +51,9 @@ def candidate_pool(k: int) -> int:
     pottery class") sits in the middle of both lists; cut short, it is in one list only and scores 0 on the
     other signal. A floor of 200 instead of 50 weighs more of them on both: LoCoMo conversations 1-5,
     recall@10 0.747 -> 0.752 (6-10: 0.691 -> 0.702; `bench/rerank_check.py --switch pool`). It is not the
-    default because it costs more than it gives: recall reads the facts of four times the candidates, +5 ms
-    p50 at 10k memories and p50 29 ms at 100k against the 25 ms target (`python -m bench.core`,
-    bench/notes/retrieval.md). Recalls that ask for 40 results or more (LongMemEval asks 60) get 5 per result.
+    default because it costs more than it gives: recall reads the facts of four times the candidates, 15.4 ->
+    22.5 ms p50 at 10k memories and 29.3 ms at 100k against the 25 ms target (`python -m bench.core` at
+    floors 50 and 200, bench/notes/retrieval.md). Recalls that ask for 40 results or more (LongMemEval asks 60) get 5 per result.
     """
     return max(POOL_MIN, POOL_PER_RESULT * k)
 

@@ -20,11 +20,10 @@ from datetime import datetime
 
 import numpy as np
 
-from server import sessionrank, timeframe
+from server import blas, sessionrank, timeframe
 from server.clock import Clock, SystemClock, ensure_utc
 from server.config import NAMESPACE_PATTERN, Settings
 from server.embed import Embedder
-from server import blas
 from server.errors import InvalidInput, NotFound
 from server.governance.secrets import find_secrets, redact
 from server.governance.transient import transient_marker
