@@ -231,6 +231,7 @@ class _Plan:
     ops: OpsDecision | None = None
     vector: np.ndarray | None = None
     redactions: tuple[str, ...] = ()
+    target_rowid: int | None = None  # the target's rowid, when the decision read it (saves looking it up to write)
 
 
 class MemoryService:
@@ -384,19 +385,20 @@ class MemoryService:
         rows = self.store.texts_by_rowids(req.namespace, [r for r, _ in hits])
         # One read, not one per neighbour; the dimension is this vector's (the database was bound to it in _bind).
         stored = self.store.vectors_by_rowid(req.namespace, [r for r, _ in hits], dim=len(vector))
-        neighbors, ids = [], []
+        neighbors, found = [], []
         for rowid, sim in hits:
             row = rows.get(rowid)
             vec = stored.get(rowid) if row else None
             if row is None or vec is None:
                 continue
-            neighbors.append(Neighbor(content=row[1], kind=row[2], vector=vec, similarity=sim))
-            ids.append(row[0])
+            neighbors.append(Neighbor(content=row.content, kind=row.kind, vector=vec, similarity=sim))
+            found.append((rowid, row))
         kind_hint = req.kind.value if req.kind is not None else None
         decision = self.ops.decide(content, vector, neighbors, kind_hint=kind_hint)
-        target = None
-        if decision.target is not None and decision.target < len(ids):
-            target = self.store.get(req.namespace, ids[decision.target])
+        target = target_rowid = None
+        if decision.target is not None and decision.target < len(found):
+            target_rowid, row = found[decision.target]
+            target = row.memory()
         action = decision.action
         if action in ("noop", "update", "supersede") and target is None:
             action = "add"
@@ -412,7 +414,8 @@ class MemoryService:
             # Trigger: the model leans towards "not worth keeping" but is unsure. Why: a stored statement costs
             # little and can decay; a dropped one is gone. Outcome: keep it.
             action, reason = "add", f"kept: the model was unsure this is small talk or a question (p={decision.confidence:.2f})"
-        return _Plan(action, reason, content, kind=kind_hint or decision.kind, target=target, ops=decision, vector=vector, redactions=redactions)
+        return _Plan(action, reason, content, kind=kind_hint or decision.kind, target=target, ops=decision, vector=vector,
+                     redactions=redactions, target_rowid=target_rowid)
 
     def _apply(self, req: RememberRequest, plan: _Plan, actor: str, stored: list[tuple[Memory, str]]) -> RememberResult:
         """Write what `plan` decided; a committed new memory is appended to `stored` for the `on_stored` hooks."""
@@ -480,7 +483,7 @@ class MemoryService:
                 ended = {"status": "superseded", "superseded_by": memory.id, "ended_at": now}
                 if decision == "supersede" and target.valid_until is None:
                     ended["valid_until"] = memory.valid_from
-                self.store.update_fields(req.namespace, target.id, **ended)
+                self.store.update_fields(req.namespace, target.id, rowid=plan.target_rowid, **ended)
             self.store.audit(
                 req.namespace, decision, memory.id, actor, now,
                 reason=reason, target=target.id if target else None, kind=memory.kind, tier=memory.tier,
