@@ -203,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         # thread's share is the serial part (decisions and writes; the embedding runs in worker threads beside it).
         batch_cpu = (time.process_time() - cpu) * 1000 / n
         print(f"batch import: {rate:.0f} memories/s ({batch_cpu:.2f} ms CPU per memory, "
-              f"{(time.thread_time() - own) * 1000 / n:.2f} ms of it in the calling thread)")
+              f"{(time.thread_time() - own) * 1000 / n:.2f} ms of it in the calling thread; load {os.getloadavg()[0]:.1f})")
         rows.append(f"| batch import through `remember_many` ({n} memories, batches of 256, embeddings included) | {rate:.0f} memories/s "
                     f"({batch_cpu:.1f} ms CPU per memory) | >= 300/s |")
         app.store.close()

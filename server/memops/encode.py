@@ -16,6 +16,8 @@ from .schema import GLOBAL_ACTIONS, PAIR_ACTIONS, Neighbor
 
 @functools.lru_cache(maxsize=8192)
 def parsed(text: str):
+    """`parse(text)`, cached: a stored memory is a neighbour of many statements, and the learned recall stage
+    reads the same cache (`learned.rank_matrix`), so a memory written by this process is parsed once."""
     return parse(text)
 
 
@@ -30,11 +32,11 @@ def encode(text: str, vector: np.ndarray, neighbors: Sequence[Neighbor], k: int)
     nvec = np.zeros((k, dim), np.float32)
     pair = np.zeros((k, N_PAIR), np.float32)
     mask = np.zeros(k, bool)
-    best = neighbors[order[0]].similarity if order else 0.0
+    best = float(neighbors[order[0]].similarity) if order else 0.0
     for j, i in enumerate(order):
         n = neighbors[i]
         nvec[j] = n.vector
-        pair[j] = pair_features(p, parsed(n.content), n.kind, float(n.similarity), float(best), j)
+        pair[j] = pair_features(p, parsed(n.content), n.kind, float(n.similarity), best, j)
         mask[j] = True
     return {
         "emb": np.asarray(vector, np.float32),

@@ -78,12 +78,14 @@ def _sentences(raw: str) -> tuple[int, float]:
 
 
 def parse(raw: str) -> Parsed:
+    """The text tokenised once; every field is read from those tokens (text.py's helpers would tokenise it again each)."""
     m = _SPEAKER.match(raw)
     speaker = m.group(1).lower() if m else ""
     raw = raw[m.end():] if m else raw
     toks = tuple(T.tokens(raw))
     norm = " ".join(toks)
     told, asked = _sentences(raw)
+    content = frozenset(t for t in toks if t not in T.STOPWORDS)  # T.content_tokens(raw)
     return Parsed(
         speaker=speaker,
         told=told,
@@ -91,13 +93,13 @@ def parse(raw: str) -> Parsed:
         episode=bool(_EPISODE.search(raw.lower().replace("’", "'"))),
         raw=raw,
         toks=toks,
-        content=frozenset(T.content_tokens(raw)),
-        stems=frozenset(T.stems(raw)),
+        content=content,
+        stems=frozenset(T.stem(t) for t in content),  # T.stems(raw)
         nums=frozenset(T.numbers(raw)),
         days=frozenset(t.rstrip("s") for t in toks if t in T.DAYS),
         months=frozenset(t for t in toks if t in T.MONTHS),
         ents=frozenset(T.stem(e) for e in T.capitalised(raw)),  # "Sundays" and "Sunday" are one name
-        neg=T.negation_count(raw),
+        neg=sum(1 for t in toks if t in T.NEGATIONS or t.endswith("n't")),  # T.negation_count(raw)
         trigrams=frozenset(norm[i : i + 3] for i in range(max(len(norm) - 2, 0))),
         bigrams=frozenset(zip(toks, toks[1:])),
     )
@@ -107,10 +109,26 @@ def _clip(x: float, hi: float = 3.0) -> float:
     return min(float(x), hi) / hi
 
 
+# text.has_any(low, markers) for each marker list, with the text normalised once instead of once per list.
+_PADDED = {name: tuple(f" {m.strip()} " for m in getattr(T, name))
+           for name in ("HEDGES", "TRANSIENT", "SMALLTALK", "REQUEST", "PAST", "FUTURE", "CONSTRAINT", "PREFERENCE", "OUTCOME", "EVENT", "GOAL")}
+_NON_WORD = re.compile(r"[^a-z0-9' ]+")
+
+
+def _normalised(text: str) -> str:
+    """What text.has_any matches its markers in."""
+    return " " + _NON_WORD.sub(" ", text.lower().replace("’", "'")) + " "
+
+
+def _has(norm: str, padded: tuple[str, ...]) -> int:
+    return sum(1 for m in padded if m in norm)
+
+
 def statement_features(p: Parsed) -> list[float]:
     """Signals about the new statement on its own: is it worth storing, and what kind is it."""
     raw = p.raw.strip()
     low = raw.lower()
+    norm = _normalised(low)
     first = p.toks[0] if p.toks else ""
     first2 = " ".join(p.toks[:2])
     n = len(p.toks)
@@ -120,11 +138,11 @@ def statement_features(p: Parsed) -> list[float]:
         float("?" in raw),
         float(first in _WH),
         float(first in _AUX),
-        _clip(T.has_any(low, T.HEDGES)),
-        _clip(T.has_any(low, T.TRANSIENT) + bool(T.TRANSIENT_RE.search(low))),
-        _clip(T.has_any(low, T.SMALLTALK)) * float(n <= 8),
+        _clip(_has(norm, _PADDED["HEDGES"])),
+        _clip(_has(norm, _PADDED["TRANSIENT"]) + bool(T.TRANSIENT_RE.search(low))),
+        _clip(_has(norm, _PADDED["SMALLTALK"])) * float(n <= 8),
         float(n <= 4),
-        _clip(T.has_any(low, T.REQUEST)),
+        _clip(_has(norm, _PADDED["REQUEST"])),
         float(any(low.startswith(r) for r in T.REQUEST)),
         float(first in ("use", "write", "answer", "reply", "respond", "keep", "make", "format", "be", "give", "don't", "do", "stop", "always", "never", "call", "remember", "note")),
         float(bool({"i", "my", "me", "mine", "i'm", "im", "we", "our", "i've", "i'd", "i'll", "myself"} & set(p.toks))),
@@ -134,13 +152,13 @@ def statement_features(p: Parsed) -> list[float]:
         float(bool(p.days)),
         float(bool(p.months)),
         _clip(len(p.ents)),
-        _clip(T.has_any(low, T.PAST)),
-        _clip(T.has_any(low, T.FUTURE)),
-        _clip(T.has_any(low, T.CONSTRAINT)),
-        _clip(T.has_any(low, T.PREFERENCE)),
-        _clip(T.has_any(low, T.OUTCOME)),
-        _clip(T.has_any(low, T.EVENT)),
-        _clip(T.has_any(low, T.GOAL)),
+        _clip(_has(norm, _PADDED["PAST"])),
+        _clip(_has(norm, _PADDED["FUTURE"])),
+        _clip(_has(norm, _PADDED["CONSTRAINT"])),
+        _clip(_has(norm, _PADDED["PREFERENCE"])),
+        _clip(_has(norm, _PADDED["OUTCOME"])),
+        _clip(_has(norm, _PADDED["EVENT"])),
+        _clip(_has(norm, _PADDED["GOAL"])),
         _clip(p.neg),
         float("!" in raw),
         float(first2 in ("remember that", "note that", "fyi", "for the", "keep in")),
@@ -164,27 +182,37 @@ def _markers(low: str) -> tuple[float, float]:
     return _clip(T.has_any(low, T.CHANGE)), _clip(T.has_any(low, T.ADDITION))
 
 
+_KIND_ONEHOT = {k: tuple(float(k == other) for other in KINDS) for k in KINDS}
+
+
+@functools.lru_cache(maxsize=8192)
+def _side(p: Parsed) -> tuple:
+    """Per text, once for all its pairs: stemmed tokens, content words with their stems and every antonym of
+    them (what text.antonym_hit builds per call), log length."""
+    content_sa = frozenset(p.content | {T.stem(t) for t in p.content})
+    opposite = frozenset().union(*(T._OPPOSITE.get(w, T._EMPTY) for w in content_sa))
+    return tuple(T.stem(t) for t in p.toks), content_sa, opposite, math.log1p(len(p.toks))
+
+
 def pair_features(new: Parsed, old: Parsed, old_kind: str, cos: float, best_cos: float, rank: int) -> list[float]:
     """How a stored memory and the new statement relate: same, more detailed, or different?"""
+    new_stem_toks, _, new_opposite, new_len = _side(new)
+    _, old_sa, _, old_len = _side(old)
     inter = new.stems & old.stems
-    union = new.stems | old.stems
+    n_union = len(new.stems) + len(old.stems) - len(inter)
     # Discourse words ("actually", "now") mark a change but are not part of the
     # fact itself; keep them out of the "what differs" sets.
     new_only = new.stems - old.stems - _DISCOURSE
     old_only = old.stems - new.stems
-    jac = len(inter) / max(len(union), 1)
-    tri = len(new.trigrams & old.trigrams) / max(len(new.trigrams | old.trigrams), 1)
+    n_tri = len(new.trigrams & old.trigrams)
     num_diff = bool(new.nums) and bool(old.nums) and new.nums != old.nums
-    day_diff = bool(new.days) and bool(old.days) and new.days != old.days
-    mon_diff = bool(new.months) and bool(old.months) and new.months != old.months
-    ent_diff = bool(new.ents - old.ents) and bool(old.ents - new.ents)
+    new_ents, old_ents = new.ents - old.ents, old.ents - new.ents
     rel_new, rel_old = new_only & T.RELATIONS, old_only & T.RELATIONS
     pos = 1.0
-    for i, t in enumerate(new.toks):
-        if T.stem(t) in new_only:
+    for i, s in enumerate(new_stem_toks):
+        if s in new_only:
             pos = i / max(len(new.toks) - 1, 1)
             break
-    low = new.raw.lower()
     # What the new statement adds: only judgements ("the best ever, in my opinion": a restatement) or something
     # concrete (a number, a name, a day: a refinement or a change).
     judged = len(new_only & _EVALUATIVE) / len(new_only) if new_only else 0.0
@@ -193,15 +221,15 @@ def pair_features(new: Parsed, old: Parsed, old_kind: str, cos: float, best_cos:
     names = new.ents | old.ents | {new.speaker, old.speaker}  # a name says who, not what (other features compare names)
     core_new, core_old = new.stems - _GLUE - names, old.stems - _GLUE - names
     core_inter = len(core_new & core_old)
-    concrete = bool(new.nums - old.nums) or bool(new.ents - old.ents) or bool(new.days - old.days) or bool(new.months - old.months)
-    kind_onehot = [float(old_kind == k) for k in KINDS]
+    n_bi = len(new.bigrams & old.bigrams)
+    concrete = bool(new.nums - old.nums) or bool(new_ents) or bool(new.days - old.days) or bool(new.months - old.months)
     return [
         cos,
         cos - best_cos,
         float(rank == 0),
         rank / 8.0,
-        jac,
-        tri,
+        len(inter) / max(n_union, 1),
+        n_tri / max(len(new.trigrams) + len(old.trigrams) - n_tri, 1),
         len(inter) / max(len(old.stems), 1),
         len(inter) / max(len(new.stems), 1),
         math.log1p(len(new_only)) / 3.0,
@@ -212,24 +240,24 @@ def pair_features(new: Parsed, old: Parsed, old_kind: str, cos: float, best_cos:
         float(0 < len(new_only) <= 2 and 0 < len(old_only) <= 2),
         float(num_diff),
         float(bool(new.nums - old.nums) and not old.nums),
-        float(day_diff),
-        float(mon_diff),
-        float(ent_diff),
-        float(bool(new.ents - old.ents)),
+        float(bool(new.days) and bool(old.days) and new.days != old.days),
+        float(bool(new.months) and bool(old.months) and new.months != old.months),
+        float(bool(new_ents) and bool(old_ents)),
+        float(bool(new_ents)),
         float((new.neg > 0) != (old.neg > 0)),
         _clip(abs(new.neg - old.neg)),
-        float(T.antonym_hit(set(new_only), set(old_only))),
-        float(T.antonym_hit(set(new.content), set(old.content))),
-        *_markers(low),
+        float(T.antonym_hit(new_only, old_only)),
+        float(bool(new_opposite & old_sa)),  # T.antonym_hit(new.content, old.content)
+        *_markers(new.raw.lower()),
         float(bool(rel_new) and bool(rel_old)),
         float(bool(rel_new) or bool(rel_old)),
         pos,
-        len(new.bigrams & old.bigrams) / max(len(new.bigrams | old.bigrams), 1),
+        n_bi / max(len(new.bigrams) + len(old.bigrams) - n_bi, 1),
         float(new.stems == old.stems and new.toks != old.toks),  # same words, new order: "X over Y" vs "Y over X"
         float(bool(new.nums) and bool(old.nums) and not (new.nums & old.nums)),
-        math.log1p(len(new.toks)) - math.log1p(len(old.toks)),
+        new_len - old_len,
         float(bool(new.speaker) and bool(old.speaker) and new.speaker != old.speaker),  # another person's statement
-        math.log1p(len(new.toks)) / 4.0,
+        new_len / 4.0,
         judged,
         float(bool(new_only) and judged == 1.0),
         core_inter / max(len(core_new | core_old), 1),
@@ -239,7 +267,7 @@ def pair_features(new: Parsed, old: Parsed, old_kind: str, cos: float, best_cos:
         # Two things that happened: a later one does not make the earlier one false.
         float(new.episode and old.episode),
         float(old.episode and not new.episode),
-        *kind_onehot,
+        *_KIND_ONEHOT.get(old_kind, (0.0,) * len(KINDS)),
     ]
 
 

@@ -10,9 +10,8 @@ from typing import Sequence
 import numpy as np
 from . import checkpoint
 from . import text as T
-from .encode import decode_index
-from .fastpair import encode  # encode.encode's numbers, faster (tests/memops/test_fastpair.py)
-from .fastpair import parsed as decided  # the parses `encode` just cached: reasons reuse them
+from .encode import decode_index, encode
+from .encode import parsed as decided  # the parses `encode` just cached: reasons reuse them
 from .features import RankList, rank_features
 from .npforward import NumpyOps, softmax
 from .schema import KINDS, Neighbor, OpsDecision, RankCandidate
@@ -117,8 +116,8 @@ class LearnedOps:
 def rank_matrix(query: str, candidates: Sequence[RankCandidate]) -> np.ndarray:
     """Rank features of every candidate against the query and against the rest of its list.
 
-    Texts are parsed by `fastpair.parsed` (`decided`): the same parse as `encode.parsed`, faster, and its cache
-    is the one the write path fills, so a memory written by this process is not parsed again at recall.
+    Texts are parsed by `encode.parsed` (`decided`), whose cache is the one the write path fills, so a memory
+    written by this process is not parsed again at recall.
     """
     qp = decided(query)
     vec = np.asarray([c.vector_sim for c in candidates], np.float32)

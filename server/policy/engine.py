@@ -130,20 +130,30 @@ class PolicyEngine:
         except Exception:  # the memories are already committed; `reverie policy learn` rebuilds their policies
             log.exception("could not read the rules of %d stored constraints", len(constraints))
             return
+        # Each namespace's policies read once for the batch, kept current as this loop writes: reading them per
+        # constraint decoded every policy again for each one (quadratic in a batch import of rules).
+        current: dict[str, dict[str, Policy]] = {}
         for memory, rule, vector in zip(constraints, parsed, vectors):
             try:
-                self.from_constraint(memory, parsed=rule, vector=vector)
+                known = current.get(memory.namespace)
+                if known is None:
+                    known = current[memory.namespace] = {p.id: p for p, _ in self.store.current(memory.namespace)}
+                policy = self.from_constraint(memory, parsed=rule, vector=vector, current=sorted(known.values(), key=lambda p: p.id))
+                known[policy.id] = policy
             except Exception:
                 log.exception("could not turn constraint %s into a policy", memory.id)
+                current.pop(memory.namespace, None)  # read again: the failed write may have been rolled back
 
-    def from_constraint(self, memory: Memory, actor: str = "remember", *, parsed=None, vector: np.ndarray | None = None) -> Policy:
-        """The policy a constraint states (`parsed` and the trigger's `vector` when the caller has them already)."""
+    def from_constraint(self, memory: Memory, actor: str = "remember", *, parsed=None, vector: np.ndarray | None = None,
+                        current: list[Policy] | None = None) -> Policy:
+        """The policy a constraint states (`parsed` and the trigger's `vector` when the caller has them already;
+        `current`: the namespace's latest policy versions in id order, when the caller holds them)."""
         parsed = parsed or parse_rule(memory.content)
         at = memory.recorded_at
         if vector is None:
             vector = self.embed([parsed.trigger])[0]
         previous = None
-        for policy, _ in self.store.current(memory.namespace):
+        for policy in current if current is not None else (p for p, _ in self.store.current(memory.namespace)):
             if memory.id in policy.evidence.memories:
                 return policy  # already built from this memory
             if memory.supersedes and memory.supersedes in policy.evidence.memories:

@@ -19,7 +19,7 @@ import numpy as np
 from server.clock import from_iso, to_iso
 from server.errors import EmbeddingMismatch, InvalidInput
 from server.models import AuditEntry, Memory
-from server.store import MemoryFacts
+from server.store import MemoryFacts, Neighbour
 from server.store.driver import Database
 from server.store.migrations import migrate, schema_version
 from server.store.vector_index import VectorIndex
@@ -64,7 +64,6 @@ FACT_COLUMNS = (
     "rowid id status kind tags confidence strength decay_rate last_recalled_at recorded_at valid_from ended_at superseded_by session_id"
 ).split()
 SELECT_FACTS = "SELECT " + ", ".join(FACT_COLUMNS) + ", content != '' FROM memories"
-SELECT_TEXTS = "SELECT rowid, id, content, kind FROM memories"
 _FACT_DATES = [i for i, name in enumerate(FACT_COLUMNS) if name in _DATES]
 _FACT_TAGS = FACT_COLUMNS.index("tags")
 
@@ -254,10 +253,11 @@ class SQLiteStore:
     def by_rowids(self, namespace: str, rowids: Sequence[int]) -> dict[int, Memory]:
         return {row[0]: row_to_memory(row) for row in self._rows_in(SELECT, "rowid", namespace, rowids)}
 
-    def texts_by_rowids(self, namespace: str, rowids: Sequence[int]) -> dict[int, tuple[str, str, str]]:
-        """(id, content, kind) by rowid: what a write decision compares its neighbours on; it reads whole only the
-        one it acts on (decoding every neighbour's Memory cost more than the decision's arithmetic)."""
-        return {row[0]: (row[1], row[2], row[3]) for row in self._rows_in(SELECT_TEXTS, "rowid", namespace, rowids)}
+    def texts_by_rowids(self, namespace: str, rowids: Sequence[int]) -> dict[int, Neighbour]:
+        """(id, content, kind) by rowid: what a write decision compares its neighbours on. Each carries its whole
+        row, decoded only for the one the decision acts on (`Neighbour.memory`): decoding every neighbour's
+        Memory cost more than the decision's arithmetic, and reading the target again cost a query."""
+        return {row[0]: Neighbour(row[1], row[3], row[4], row) for row in self._rows_in(SELECT, "rowid", namespace, rowids)}
 
     def facts_by_rowids(self, namespace: str, rowids: Sequence[int]) -> dict[int, MemoryFacts]:
         """What recall ranks on, for many candidates: no text, provenance or hashes to decode (see MemoryFacts)."""
@@ -278,8 +278,9 @@ class SQLiteStore:
         )
         return row_to_memory(row) if row else None
 
-    def update_fields(self, namespace: str, memory_id: str, **fields: Any) -> None:
-        """Change lifecycle fields of a version (status, links, counters): never its content."""
+    def update_fields(self, namespace: str, memory_id: str, *, rowid: int | None = None, **fields: Any) -> None:
+        """Change lifecycle fields of a version (status, links, counters): never its content. `rowid`: the
+        version's, when the caller has it (a status change tells the vector index, which keys by rowid)."""
         if not fields:
             return
         assert "content" not in fields, "content is immutable; write a new version"
@@ -296,7 +297,7 @@ class SQLiteStore:
         with self.db.write():
             self.db.execute(f"UPDATE memories SET {', '.join(sets)} WHERE +namespace = ? AND id = ?", (*params, namespace, memory_id))
             if "status" in fields:
-                rowid = self.rowid_of(namespace, memory_id)
+                rowid = rowid if rowid is not None else self.rowid_of(namespace, memory_id)
                 if rowid is not None:
                     self.vectors.status_changed(namespace, rowid, fields["status"] == "active")
 

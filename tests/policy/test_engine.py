@@ -138,3 +138,23 @@ def test_a_batch_of_constraints_becomes_policies_with_one_trigger_embedding(engi
     # each policy's stored trigger vector is its own trigger's embedding
     for policy, vector in engine.policies("me"):
         assert vector is not None and float(vector @ embed([policy.trigger])[0]) > 0.999
+
+
+def test_one_batch_reads_the_policies_once_and_sees_its_own_writes(engine, fast_service, monkeypatch):
+    """A batch holding a constraint and its restatement revises the policy it created a moment before."""
+    from server.models import Memory
+    from server.service import new_id
+
+    first = constraint(engine, "Never deploy on Fridays")
+    old = fast_service.store.get("me", first.evidence.memories[0])
+    again = Memory(**{**old.model_dump(), "id": new_id("mem"), "content": "Never deploy on Fridays or weekends", "supersedes": old.id})
+    other = Memory(**{**old.model_dump(), "id": new_id("mem"), "content": "Always run the tests before merging", "supersedes": None})
+    third = Memory(**{**old.model_dump(), "id": new_id("mem"), "content": "Never deploy on weekends", "supersedes": again.id})
+    reads = []
+    current = engine.store.current
+    monkeypatch.setattr(engine.store, "current", lambda ns, statuses=None: reads.append(ns) or current(ns, statuses))
+    engine.on_memories_stored([(again, "supersede"), (other, "add"), (third, "supersede")])
+    assert reads == ["me"]
+    assert [v.version for v in engine.store.versions("me", first.id)] == [1, 2, 3]
+    assert engine.store.versions("me", first.id)[-1].evidence.memories == [old.id, again.id, third.id]
+    assert len(engine.policies("me")) == 2
