@@ -470,10 +470,9 @@ class MemoryService:
         qvec = None
         # The keyword search (FTS5 on its own SQLite connection, see SQLiteStore._keyword_db) runs in a worker
         # thread while this one embeds the query (ONNX Runtime, GIL released) and scans vectors: a recall
-        # costs max(FTS, embedding + vector scan), not their sum. The embedding stays on this thread: handed
-        # to a worker, the wait for it was one more sleep and wake-up on the critical path, which a busy
-        # machine stretches (bench/recall_stages.py). Not when this thread holds a transaction: a worker
-        # could not join it.
+        # costs max(FTS, embedding + vector scan), not their sum, when a second core is free. The embedding
+        # stays on this thread: handed to a worker, waiting for it put one more sleep and wake-up on the
+        # critical path. Not when this thread holds a transaction: a worker could not join it.
         keywords = None
         if req.strategy in ("hybrid", "keyword"):
             match = fts_query(query)
