@@ -1,6 +1,6 @@
 """Where a recall's time goes: wall and CPU per stage, on a bench.core store or one ingested conversation.
 
-    python -m bench.recall_stages --size 100000 [--queries 100]
+    python -m bench.recall_stages --size 100000 [--queries 100] [--db FILE]
     python -m bench.recall_stages --dataset locomo /path/locomo10.json [--conv 0] [--depth 20]
 
 Each store call recall makes (keyword search, vector search, the candidate and result reads, the log)
@@ -13,6 +13,7 @@ a busy machine. Prints only; it writes nothing.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -23,6 +24,8 @@ from pathlib import Path
 from bench.core import CACHE, QUERIES, build, fill
 
 STAGES = ("keyword_search", "vector_search", "facts_by_rowids", "facts_by_ids", "by_rowids", "conflicted", "reinforce", "log_recall", "audit")
+# MemoryService's own steps between the store calls (neighbour spread, history lift, session support, learned stage).
+SERVICE_STAGES = ("_spread", "_lift_history", "_session_support", "_learned_rerank")
 
 
 def _timed(samples: dict, obj, name: str) -> None:
@@ -46,17 +49,21 @@ def profile(service, requests: list, rounds: int) -> list[str]:
     for name in STAGES:
         if hasattr(service.store, name):
             _timed(samples, service.store, name)
+    for name in SERVICE_STAGES:
+        if hasattr(service, name):
+            _timed(samples, service, name)
     _timed(samples, service.embedder, "embed_query")
     total = []
     for i in range(rounds):
-        wall, cpu = time.perf_counter(), time.process_time()
+        wall, cpu, own = time.perf_counter(), time.process_time(), time.thread_time()
         service.recall(requests[i % len(requests)])
-        total.append(((time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000))
+        total.append(((time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000, (time.thread_time() - own) * 1000))
 
     def p50(rows, j):
         return statistics.median(r[j] for r in rows)
 
-    lines = [f"recall: wall p50 {p50(total, 0):.2f} ms, process CPU p50 {p50(total, 1):.2f} ms ({rounds} recalls)"]
+    lines = [f"recall: wall p50 {p50(total, 0):.2f} ms, process CPU p50 {p50(total, 1):.2f} ms, of it in the calling thread "
+             f"{p50(total, 2):.2f} ms ({rounds} recalls; load {os.getloadavg()[0]:.1f})"]
     for name, rows in sorted(samples.items(), key=lambda kv: -p50(kv[1], 1) * len(kv[1])):
         lines.append(f"  {name:16s} {len(rows) / rounds:4.1f} calls/recall  wall p50 {p50(rows, 0):7.2f}  CPU p50 {p50(rows, 1):7.2f} ms")
     return lines
@@ -69,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conv", type=int, default=0, help="which conversation (default 0)")
     parser.add_argument("--depth", type=int, default=20, help="k for the data set's questions (the harness asks 20 on LoCoMo)")
     parser.add_argument("--queries", type=int, default=100, help="recalls timed")
+    parser.add_argument("--db", type=Path, help="with --size: keep the filled store in FILE and reuse it on later runs (the fill takes minutes; "
+                        "recalls reinforce what they return, so a reused store drifts a little from a fresh one)")
     args = parser.parse_args(argv)
     if (args.size is None) == (args.dataset is None):
         parser.error("pass exactly one of --size and --dataset")
@@ -79,8 +88,12 @@ def main(argv: list[str] | None = None) -> int:
     embedder = FastEmbedEmbedder("offline", CACHE)
     with tempfile.TemporaryDirectory() as d:
         if args.size is not None:
-            app = build(Path(d) / "stages.db", embedder)
-            fill(app, "r", args.size, real=min(args.size, 10_000))
+            app = build(args.db or Path(d) / "stages.db", embedder)
+            filled = app.store.counts().get("r")
+            if filled and sum(filled.values()) != args.size:
+                parser.error(f"{args.db} holds {sum(filled.values())} memories, not {args.size}")
+            if not filled:
+                fill(app, "r", args.size, real=min(args.size, 10_000))
             service, store = app.service, app.store
             requests = [RecallRequest(namespace="r", query=q, k=10) for q in QUERIES]
         else:

@@ -334,7 +334,7 @@ class MemoryService:
 
     def _pool_for(self, name: str, workers: int):
         """A lazily started thread pool: `_embed_pool` embeds batches ahead of remember_many, `_query_pool`
-        embeds recall queries (separate, so a query never queues behind a batch)."""
+        runs recall's keyword searches (separate, so a recall never queues behind a batch)."""
         with self._pool_lock:
             if getattr(self, name) is None:
                 from concurrent.futures import ThreadPoolExecutor
@@ -520,22 +520,20 @@ class MemoryService:
         vector_hits: list[tuple[int, float]] = []
         keyword_hits: list[tuple[int, float]] = []
         qvec = None
-        # The query embedding (ONNX Runtime, no database) and the keyword search (FTS5 on its own SQLite
-        # connection, see SQLiteStore._keyword_db) run in worker threads while this one waits for the
-        # embedding and scans vectors: a recall costs max(FTS, embedding + vector scan), not their sum.
-        # Not when this thread holds a transaction: a worker could not join it.
-        embedding = keywords = None
-        workers = self._pool_for("_query_pool", 4)
-        if req.strategy in ("hybrid", "vector"):
-            embedding = workers.submit(self.embedder.embed_query, query)
+        # The keyword search (FTS5 on its own SQLite connection, see SQLiteStore._keyword_db) runs in a worker
+        # thread while this one embeds the query (ONNX Runtime, GIL released) and scans vectors: a recall
+        # costs max(FTS, embedding + vector scan), not their sum, when a second core is free. The embedding
+        # stays on this thread: handed to a worker, waiting for it put one more sleep and wake-up on the
+        # critical path. Not when this thread holds a transaction: a worker could not join it.
+        keywords = None
         if req.strategy in ("hybrid", "keyword"):
             match = fts_query(query)
             if match and self.store.db.in_transaction():
                 keyword_hits = self.store.keyword_search(req.namespace, match, pool)
             elif match:
-                keywords = workers.submit(self.store.keyword_search, req.namespace, match, pool)
-        if embedding is not None:
-            qvec = embedding.result()
+                keywords = self._pool_for("_query_pool", 4).submit(self.store.keyword_search, req.namespace, match, pool)
+        if req.strategy in ("hybrid", "vector"):
+            qvec = self.embedder.embed_query(query)
             vector_hits = self.store.vector_search(req.namespace, qvec, pool, active_only=active_only)
         if keywords is not None:
             keyword_hits = keywords.result()

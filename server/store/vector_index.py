@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from server import blas
+
 # Up to this many new vectors (or a quarter of the partition) are fetched one by one; more, by one scan.
 POINT_LOOKUPS = 256
 
@@ -90,9 +92,9 @@ class _Sketch:
 
         (q . x = q . center + q . (x - center): the first term is the same for every row.)
         """
-        # einsum, not BLAS: a product this small costs more in OpenBLAS's thread hand-offs than it saves
-        # on a busy 2-core machine (measured 5.6 vs 7.7 ms CPU for 100k x 64, 4.1 vs 9.0 for the rescoring).
-        scores = np.einsum("ij,j->i", self.rows[: self.size], self.basis @ query)
+        # The caller holds one BLAS thread (`search`): a single-threaded sgemv reads the rows at memory speed,
+        # and OpenBLAS's thread hand-offs cost more than they save on a busy 2-core machine.
+        scores = self.rows[: self.size] @ (self.basis @ query)
         if mask is not None:
             scores[~mask] = -np.inf
             keep = min(keep, int(mask.sum()))
@@ -357,12 +359,15 @@ class VectorIndex:
             n = part.size
             if n == 0 or limit <= 0:
                 return []
-            rows = None if exact else part.candidates(query, max(RESCORE_MIN, RESCORE_PER_RESULT * limit), active_only)
-            if rows is None:
-                rows = np.arange(n)
-                scores = part.matrix[:n] @ query
-            else:
-                scores = np.einsum("ij,j->i", part.matrix[rows], query)
+            # Matrix-vector products are bound by memory bandwidth: a second BLAS thread adds hand-offs and
+            # spinning, not speed, on a 2-core machine (bench/recall_stages.py measures the search's CPU).
+            with blas.one_thread():
+                rows = None if exact else part.candidates(query, max(RESCORE_MIN, RESCORE_PER_RESULT * limit), active_only)
+                if rows is None:
+                    rows = np.arange(n)
+                    scores = part.matrix[:n] @ query
+                else:
+                    scores = part.matrix[rows] @ query
             if active_only:
                 scores = np.where(part.active[rows], scores, -np.inf)
             take = min(limit, len(rows))
