@@ -474,10 +474,14 @@ class MemoryService:
         # Not when this thread holds a transaction: a worker could not join it.
         embedding = keywords = None
         workers = self._pool_for("_query_pool", 4)
+        frame = timeframe.window(query, as_of or now)
+        # -- a time frame the query names ranks by date below, so its words stay out of the match (timeframe.without_frame) --
+        words = timeframe.without_frame(query, frame) if self.settings.frame_out_of_query else query
+        # -- end --
         if req.strategy in ("hybrid", "vector"):
-            embedding = workers.submit(self.embedder.embed_query, query)
+            embedding = workers.submit(self.embedder.embed_query, words)
         if req.strategy in ("hybrid", "keyword"):
-            match = fts_query(query)
+            match = fts_query(words)
             if match and self.store.db.in_transaction():
                 keyword_hits = self.store.keyword_search(req.namespace, match, pool)
             elif match:
@@ -497,7 +501,6 @@ class MemoryService:
         if not (req.include_superseded or as_of):
             fused, via_history = self._lift_history(req.namespace, fused, facts, vsim, kw, lift_archived=not req.include_archived)
         fmax = max(max(fused.values(), default=1.0), 1e-9)
-        frame = timeframe.window(query, as_of or now)
 
         scored: list[tuple[float, int, float, float, float, bool]] = []  # (final, rowid, fused, strength, recency, in frame)
         for rowid, fscore in fused.items():
