@@ -5,14 +5,18 @@
     python bench/rerank_check.py LONGMEMEVAL.json --format longmemeval --limit 60 --switch time-frames
     python bench/rerank_check.py LOCOMO.json --limit 5 --switch pool [--sleep]
     python bench/rerank_check.py LONGMEMEVAL.json --format longmemeval --limit 30 --switch session-support [--replied-context]
+    python bench/rerank_check.py LONGMEMEVAL.json --format longmemeval --limit 30 --switch frame-words --replied-context [--context-words 150]
 
 (`--switch time-frames` flips recall's preference for memories dated inside a time frame the question names,
 `service.TIME_FRAME_BOOST`, instead of the reranker, which then stays at its default; `--switch pool` flips the
 candidate pool's floor, `search.POOL_MIN`, between its default and 200; `--switch session-support` flips the
-support a memory gets from its own session's other matches, `Settings.session_support`, server/sessionrank.py.
+support a memory gets from its own session's other matches, `Settings.session_support`, server/sessionrank.py;
+`--switch frame-words` flips whether the words of a time frame the question names stay out of its embedding and
+keywords, `Settings.frame_out_of_query`, server/timeframe.py.
 With any switch, the two rows differ in nothing else. `--sleep` runs a sleep pass after each ingest, as
 `reverie bench retrieval --sleep` does; `--replied-context` gives LongMemEval's user turns the assistant turn they
-answer as context, as `reverie bench retrieval --replied-context` does.)
+answer as context, as `reverie bench retrieval --replied-context` does, cut to its first N words with
+`--context-words N`.)
 
 Ingests each conversation (LongMemEval: each question's haystack) once through the real service
 (`remember_many` per session), then asks every question twice: with `learned_rerank` off (the hybrid
@@ -42,7 +46,7 @@ POOL_MIN = search_module.POOL_MIN
 
 
 SWITCHES = {"rerank": ("hybrid", "learned"), "time-frames": ("no-frames", "frames"), "pool": (f"pool-{POOL_MIN}", "pool-200"),
-            "session-support": ("no-support", "support")}
+            "session-support": ("no-support", "support"), "frame-words": ("frame-words-in", "frame-words-out")}
 
 
 class _BothRankings(ReverieSystem):
@@ -58,6 +62,8 @@ class _BothRankings(ReverieSystem):
             search_module.POOL_MIN = 200 if on else POOL_MIN
         elif self.switch == "session-support":
             self.service.settings = self.settings.model_copy(update={"session_support": self.settings.session_support if on else 0.0})
+        elif self.switch == "frame-words":
+            self.service.settings = self.settings.model_copy(update={"frame_out_of_query": on})
         else:
             service_module.TIME_FRAME_BOOST = FRAME_BOOST if on else 0.0
         return super().search(question, depth, "hybrid")
@@ -96,6 +102,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--switch", choices=sorted(SWITCHES), default="rerank", help="what the two rows differ in")
     ap.add_argument("--sleep", action="store_true", help="run a sleep pass (server.sleep.run_sleep) after each ingest")
     ap.add_argument("--replied-context", action="store_true", help="LongMemEval: user turns carry the assistant turn they answer as context")
+    ap.add_argument("--context-words", type=int, help="with --replied-context: the assistant turn cut to its first N words")
     args = ap.parse_args(argv)
     from server.app import load_ops
     from server.config import Settings
@@ -109,7 +116,7 @@ def main(argv: list[str] | None = None) -> dict:
         if not getattr(ops, "has_rerank", False):
             print("note: the loaded checkpoint has no enabled reranker; both rows are the hybrid ranking")
         system = _BothRankings(settings, embedder, ops, Path(tmp), SWITCHES[args.switch], sleep_hook() if args.sleep else None,
-                               replied=args.replied_context)
+                               replied=args.replied_context, context_words=args.context_words)
         system.switch = args.switch
         try:
             reports = evaluate(dataset, system, ks=(1, 5, 10, 20))
@@ -133,6 +140,9 @@ def main(argv: list[str] | None = None) -> dict:
     cpu = sorted(system.support_cpu)
     if cpu:
         print(f"session support stage CPU per recall: p50 {1000 * cpu[len(cpu) // 2]:.2f} ms, p95 {1000 * cpu[int(len(cpu) * 0.95)]:.2f} ms (n={len(cpu)})")
+    timing = next(iter(reports.values()))["timing"]
+    print(f"ingest: {timing['turns']} turns in {timing['ingest_s']:.0f} s wall, {timing['ingest_cpu_s']:.0f} s CPU (load average "
+          f"{timing['load_avg_1m']})")
     print("write decisions:", dict(system.decisions.most_common()))
     return reports
 

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
         default=0.25, ge=0.0, le=1.0,
         description="Recall: share of the best nearby matches of a memory's own session added to its score (0: off; server/sessionrank.py).",
     )
+    frame_out_of_query: bool = Field(
+        default=True, description="Recall: the words of a relative time frame the query names ('last month') are left out of its embedding and keywords; it still ranks by date (server/timeframe.py).",
+    )
     busy_timeout_ms: int = Field(default=5000, ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
     # -- working memory and the core profile --

@@ -526,14 +526,18 @@ class MemoryService:
         # stays on this thread: handed to a worker, waiting for it put one more sleep and wake-up on the
         # critical path. Not when this thread holds a transaction: a worker could not join it.
         keywords = None
+        frame = timeframe.window(query, as_of or now)
+        # -- a time frame the query names ranks by date below, so its words stay out of the match (timeframe.without_frame) --
+        words = timeframe.without_frame(query, frame) if self.settings.frame_out_of_query else query
+        # -- end --
         if req.strategy in ("hybrid", "keyword"):
-            match = fts_query(query)
+            match = fts_query(words)
             if match and self.store.db.in_transaction():
                 keyword_hits = self.store.keyword_search(req.namespace, match, pool)
             elif match:
                 keywords = self._pool_for("_query_pool", 4).submit(self.store.keyword_search, req.namespace, match, pool)
         if req.strategy in ("hybrid", "vector"):
-            qvec = self.embedder.embed_query(query)
+            qvec = self.embedder.embed_query(words)
             vector_hits = self.store.vector_search(req.namespace, qvec, pool, active_only=active_only)
         if keywords is not None:
             keyword_hits = keywords.result()
@@ -547,7 +551,6 @@ class MemoryService:
         if not (req.include_superseded or as_of):
             fused, via_history = self._lift_history(req.namespace, fused, facts, vsim, kw, lift_archived=not req.include_archived)
         fmax = max(max(fused.values(), default=1.0), 1e-9)
-        frame = timeframe.window(query, as_of or now)
 
         scored: list[tuple[float, int, float, float, float, bool]] = []  # (final, rowid, fused, strength, recency, in frame)
         for rowid, fscore in fused.items():

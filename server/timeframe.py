@@ -60,6 +60,24 @@ def window(query: str, now: datetime) -> TimeWindow | None:
     return None
 
 
+def without_frame(query: str, frame: TimeWindow | None) -> str:
+    """`query` without the words of a relative time frame it names: what its embedding and keywords should see.
+
+    Why: the frame is already a preference on dates (`holds`), and relative words mean a different time in
+    every message: left in, "in the past three months" matches every message that says "for the past three
+    months", whatever its subject, and outranks the trips the question asks about. A calendar name ("in June",
+    "in March 2023") keeps its words: a message can say "in June" and mean the same June. A query that is only
+    a frame keeps its words too.
+    """
+    if frame is None or _IN_MONTH.fullmatch(frame.phrase):
+        return query
+    i = query.lower().find(frame.phrase.lower())
+    if i < 0:
+        return query
+    rest = re.sub(r"\s+([?.!,;:])", r"\1", re.sub(r"\s{2,}", " ", query[:i] + query[i + len(frame.phrase):])).strip()
+    return rest if re.search(r"\w", rest) else query
+
+
 def _count(text: str | None) -> int:
     if not text:
         return 1

@@ -29,6 +29,16 @@ def _strategies(value: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number of words; got {value!r}")
+    return n
+
+
 def summary_table(reports: dict[str, dict[str, Any]]) -> str:
     """A plain-text table of the overall metrics, one row per strategy."""
     first = next(iter(reports.values()))
@@ -51,7 +61,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
         reports = run_reverie(
             dataset, embedding_model=args.embedding_model or "offline", cache_dir=args.cache_dir, memops=args.memops,
             strategies=args.strategy, ks=args.k, depth=args.depth, sleep=args.sleep, context=not args.no_context, progress=log,
-            replied=args.replied_context,
+            replied=args.replied_context, context_words=args.context_words,
         )
     except SleepUnavailable as exc:
         log(f"reverie bench: {exc}")
@@ -85,6 +95,8 @@ def add_commands(sub, add) -> None:
     p.add_argument("--sleep", action="store_true", help="run the sleep/consolidation pass after ingesting each conversation")
     p.add_argument("--replied-context", dest="replied_context", action="store_true",
                    help="LongMemEval: a user turn's context is the assistant turn it answers (not stored), not the previous user turn")
+    p.add_argument("--context-words", dest="context_words", type=_positive, metavar="N",
+                   help="with --replied-context: cut each assistant turn to its first N words (ingest embeds less; see bench/context_cost.py)")
     p.add_argument("--no-context", dest="no_context", action="store_true",
                    help="ingest each turn alone, without the previous turn of its session as `context` (ablation)")
     p.add_argument("--memops", choices=["learned", "rules"], help="write-path decision module (default: REVERIE_MEMOPS or learned)")

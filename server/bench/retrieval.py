@@ -85,19 +85,20 @@ def evaluate(
         depth = max_k if dataset.level == "turn" else min(100, 3 * max_k)
     runs = {v: _Run() for v in system.variants}
     load_start = _loadavg()
-    ingest_s = sleep_s = 0.0
+    ingest_s = sleep_s = ingest_cpu_s = 0.0
     n_turns = 0
     for ci, conv in enumerate(dataset.conversations, 1):
         turns = sum(len(s.turns) for s in conv.sessions)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         system.start(conv)
         for session in conv.sessions:
             if session.turns:
                 system.ingest(session)
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         system.finish_ingest()
         t2 = time.perf_counter()
         ingest_s += t1 - t0
+        ingest_cpu_s += c1 - c0  # this process's CPU (all its threads): less sensitive to a busy machine than wall time
         sleep_s += t2 - t1
         n_turns += turns
         session_of = conv.turn_session()
@@ -139,6 +140,7 @@ def evaluate(
                 "turns": n_turns,
                 "ingest_s": round(ingest_s, 2),
                 "ingest_turns_per_s": round(n_turns / ingest_s, 1) if ingest_s else None,
+                "ingest_cpu_s": round(ingest_cpu_s, 2),
                 "sleep_s": round(sleep_s, 2),
                 "questions": len(run.latencies_ms),
                 "recall_depth": depth,
@@ -177,6 +179,7 @@ def merge_reports(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "samples": {key: [x for p in parts for x in p["samples"][key]] for key in first["samples"]},
     }
     timing = {key: sum(p["timing"][key] for p in parts) for key in ("turns", "ingest_s", "sleep_s", "questions")}
+    timing["ingest_cpu_s"] = round(sum(p["timing"].get("ingest_cpu_s", 0.0) for p in parts), 2)
     timing["ingest_turns_per_s"] = round(timing["turns"] / timing["ingest_s"], 1) if timing["ingest_s"] else None
     timing["recall_depth"] = first["timing"]["recall_depth"]
     lat, cpu = merged["samples"]["recall_ms"], merged["samples"]["recall_cpu_ms"]
@@ -226,6 +229,18 @@ def _failure(q: Question, hits: list[Hit], texts: dict[str, str], session_of: di
 
 
 # -- Reverie -------------------------------------------------------------------------------------
+def first_words(text: str | None, n: int | None) -> str | None:
+    """`text` cut to its first `n` words (`n` None: whole).
+
+    Why: a long assistant turn as a user turn's context costs an embedding of up to the model's 512 tokens at
+    ingest, and what the user's reply answers is mostly said early in it (bench/notes/retrieval.md, session 6).
+    """
+    if not text or n is None:
+        return text
+    words = text.split()
+    return text if len(words) <= n else " ".join(words[:n])
+
+
 class SleepUnavailable(RuntimeError):
     """`--sleep` was asked for but `server.sleep.run_sleep` does not exist (yet)."""
 
@@ -256,13 +271,14 @@ class ReverieSystem:
     """
 
     def __init__(self, settings, embedder, ops, workdir: Path, variants: Sequence[str] = ("hybrid",), sleep: Callable | None = None,
-                 context: bool = True, replied: bool = False):
+                 context: bool = True, replied: bool = False, context_words: int | None = None):
         self.settings, self.embedder, self.ops = settings, embedder, ops
         self.workdir = Path(workdir)
         self.variants = tuple(variants)
         self.sleep = sleep
         self.context = context
         self.replied = replied  # context: the turn a turn answers when that one is not ingested (LongMemEval's assistant turns)
+        self.context_words = context_words  # such a turn longer than this is cut to its first words (what its embedding costs)
         self.decisions: Counter[str] = Counter()
         self.skip_reasons: Counter[str] = Counter()
         self.lost_turns: list[str] = []  # turns the write path stored nowhere (skip, block)
@@ -296,7 +312,8 @@ class ReverieSystem:
         reqs = [
             RememberRequest(
                 namespace=self.namespace, content=t.content(), source_ref=t.id, valid_from=session.date,
-                context=((self.replied and t.replies_to) or (session.turns[j - 1].content() if j else None)) if self.context else None,
+                context=((self.replied and first_words(t.replies_to, self.context_words)) or (session.turns[j - 1].content() if j else None))
+                if self.context else None,
             )
             for j, t in enumerate(session.turns)
         ]
@@ -409,6 +426,7 @@ def run_reverie(
     context: bool = True,
     progress: Callable[[str], None] | None = None,
     replied: bool = False,
+    context_words: int | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Benchmark Reverie on `dataset`; one report per strategy, each with the write-path diagnostics.
 
@@ -431,13 +449,13 @@ def run_reverie(
         settings = Settings(db=Path(tmp) / "unused.db", **overrides)
         embedder = FastEmbedEmbedder(settings.embedding_model, settings.embedding_cache_dir, precision=settings.embedding_precision)
         ops = load_ops(settings)
-        system = ReverieSystem(settings, embedder, ops, Path(tmp), strategies, hook, context, replied)
+        system = ReverieSystem(settings, embedder, ops, Path(tmp), strategies, hook, context, replied, context_words)
         try:
             reports = evaluate(dataset, system, ks=ks, depth=depth, progress=progress)
         finally:
             system.close()
     ingest = {
-        "memops": settings.memops, "sleep": sleep, "context": context, "replied_context": replied, "decisions": dict(system.decisions.most_common()),
+        "memops": settings.memops, "sleep": sleep, "context": context, "replied_context": replied, "context_words": context_words, "decisions": dict(system.decisions.most_common()),
         "turns_stored_nowhere": len(system.lost_turns), "examples_stored_nowhere": system.lost_turns[:10],
         "skip_reasons": dict(system.skip_reasons.most_common(8)), "evidence_turns": dict(system.evidence.most_common()),
         "memories_after_ingest": dict(system.status_after_ingest), "memories_after_sleep": dict(system.status_after_sleep),

@@ -125,3 +125,36 @@ def test_replied_context_gives_a_longmemeval_user_turn_the_assistant_turn_it_ans
         finally:
             system.close()
     assert similarity[True] > similarity[False] + 0.1
+
+
+def test_context_words_cuts_the_replied_assistant_turn_to_its_first_words(tmp_path, settings, embedder):
+    """`context_words` embeds only how the assistant turn began: the same vector as a turn that said only that."""
+    from server.bench.datasets import load_longmemeval
+    from server.bench.retrieval import first_words
+    from server.models import RecallRequest
+
+    opening = "Try The Library of Babel by Jorge Luis Borges, a short story about an infinite library."
+    tail = " ".join(["Other options include long novels about trains, ships and the sea."] * 40)
+    assert first_words(f"{opening} {tail}", 16) == opening and first_words(opening, None) == opening and first_words(None, 3) is None
+
+    def vector(assistant: str, words: int | None) -> float:
+        chat = [{"role": "user", "content": "Can you suggest something to read?"}, {"role": "assistant", "content": assistant},
+                {"role": "user", "content": "Thanks, I will read it tonight."}]
+        data = [{
+            "question_id": "q", "question_type": "single-session-assistant", "question": "Which Borges story did you suggest?",
+            "question_date": "2023/05/30 (Tue) 23:40", "answer": "The Library of Babel", "answer_session_ids": ["chat"],
+            "haystack_session_ids": ["chat"], "haystack_dates": ["2023/05/20 (Sat) 02:21"], "haystack_sessions": [chat],
+        }]
+        conv = load_longmemeval("-", data=data).conversations[0]
+        system = ReverieSystem(settings, embedder, RulesOps(), tmp_path / f"{len(assistant)}-{words}", replied=True, context_words=words)
+        try:
+            system.start(conv)
+            system.ingest(conv.sessions[0])
+            res = system.service.recall(RecallRequest(namespace=system.namespace, query=conv.questions[0].question, k=5, reinforce=False))
+            return next(h.scores.vector for h in res.results if h.memory.content == chat[2]["content"])
+        finally:
+            system.close()
+
+    cut = vector(f"{opening} {tail}", 16)
+    assert cut == pytest.approx(vector(opening, None), abs=1e-5)
+    assert cut > vector(f"{opening} {tail}", None) + 0.02  # the whole turn dilutes what the reply answers (0.44 vs 0.39)
