@@ -112,74 +112,26 @@ def check_tags(tags: Sequence[str] | None) -> list[str]:
     return out
 
 
-EMBED_CHUNK = 16  # texts per embedding call: small, so neither core idles long at a batch's start or end
+EMBED_CHUNK = 64  # texts per background embedding call: the first decisions need not wait for the whole batch
 
 
 class _Vectors:
-    """A batch's embeddings, chunk by chunk: a worker thread embeds ahead of the decisions, and a decision that
-    reaches a chunk nobody has started embeds it itself instead of waiting.
-
-    Why both: on 2 cores the embedding (~4 ms of CPU per text) and the decisions (~3 ms) must each keep one
-    core busy. A worker alone, with the model on two threads, took CPU from the decisions and then left a
-    core idle while they finished the last chunks; a worker on one thread alone falls behind the decisions.
-    Each chunk is embedded once, whoever runs it, so the vectors do not depend on who did.
-    """
+    """A batch's embeddings, computed chunk by chunk in a background thread; `get` waits for its chunk."""
 
     def __init__(self, texts: list[str], indices: list[int]):
         self.texts = texts
         self.slot = {index: n for n, index in enumerate(indices)}
-        n_chunks = -(-len(texts) // EMBED_CHUNK)
-        self._done: list = [None] * n_chunks
-        self._claimed = [False] * n_chunks
-        self._events = [threading.Event() for _ in range(n_chunks)]
-        self._lock = threading.Lock()
-        self._embedder: Embedder | None = None
+        self.futures: list = []
 
     def start(self, embedder: Embedder, pool) -> None:
-        self._embedder = embedder
-        if len(self._done) > 1:
-            pool.submit(self._work)
-
-    def stop(self) -> None:
-        """Leave the chunks nobody started (the batch failed: their vectors will not be read)."""
-        with self._lock:
-            self._claimed = [True] * len(self._claimed)
-
-    def _claim(self, chunk: int | None = None) -> int | None:
-        with self._lock:
-            todo = [chunk] if chunk is not None else range(len(self._claimed))
-            for c in todo:
-                if not self._claimed[c]:
-                    self._claimed[c] = True
-                    return c
-        return None
-
-    def _run(self, chunk: int) -> None:
-        assert self._embedder is not None
-        try:
-            self._done[chunk] = self._embedder.embed(self.texts[chunk * EMBED_CHUNK : (chunk + 1) * EMBED_CHUNK])
-        except BaseException as exc:
-            self._done[chunk] = exc
-        finally:
-            self._events[chunk].set()
-
-    def _work(self) -> None:
-        while (chunk := self._claim()) is not None:
-            self._run(chunk)
+        self.futures = [pool.submit(embedder.embed, self.texts[s : s + EMBED_CHUNK]) for s in range(0, len(self.texts), EMBED_CHUNK)]
 
     def get(self, index: int) -> np.ndarray:
         n = self.slot[index]
-        chunk = n // EMBED_CHUNK
-        if self._claim(chunk) is not None:
-            self._run(chunk)
-        self._events[chunk].wait()
-        vectors = self._done[chunk]
-        if isinstance(vectors, BaseException):
-            raise vectors
-        return vectors[n % EMBED_CHUNK]
+        return self.futures[n // EMBED_CHUNK].result()[n % EMBED_CHUNK]
 
     def ready(self, index: int) -> bool:
-        return self._events[self.slot[index] // EMBED_CHUNK].is_set()
+        return self.futures[self.slot[index] // EMBED_CHUNK].done()
 
 
 GROUP_COMMIT_S = 0.02  # longest a batch holds the write lock before it commits what it has written
@@ -307,7 +259,6 @@ class MemoryService:
                             plan.vector = self._situate(own, req.context, vectors, by_content, context_vectors)
                     results.append(self._apply(req, plan, actor, stored))
         except BaseException as exc:
-            vectors.stop()
             group.abort(exc)
             raise
         group.commit()
