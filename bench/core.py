@@ -240,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     body = "## Core: handshake, writes, recall latency\n\n| what | measured | target |\n|---|---|---|\n" + "\n".join(rows)
     body += ("\n\nThe 100k store holds 10k really embedded texts plus 90k perturbed copies of their vectors (see `bench/core.py`)."
              " Max RSS is the benchmark process's peak so far, model and vector index included."
-             " CPU times are the process's, all threads (the embedding runs beside the decisions): steadier than rates on a busy machine.")
+             " CPU times are the process's, all threads (the embedding runs beside the decisions): steadier than rates on a busy machine."
+             " Where a recall's time goes at 100k, and how much the p50 moves from run to run: bench/notes/recall-latency.md.")
     if sizes and not args.no_write:
         from bench.latency_plot import peer_points, svg_latency
 
