@@ -6,8 +6,8 @@ LongMemEval stores only user turns; with `--replied-context` each one carries th
 context, and that context is embedded once at ingest (`MemoryService.remember_many`). Assistant turns are long, so
 this is where the extra ingest time goes. For the haystacks of the slice this prints the token counts (the
 embedder's own tokenizer) of user turns and of their assistant contexts, then the process CPU of embedding a
-sample of sessions' user turns and contexts through the real embedder, the contexts at each token cut (`512` is what
-the embedder does now: its tokenizer truncates there; a smaller cut is what truncating in the embedder would cost)
+sample of sessions' user turns and contexts through the real embedder, the contexts at each token cut (the embedder cuts at the model's
+`max_seq_length`, 256 for all-MiniLM-L6-v2; each cut shows what truncating there would cost)
 and cut to their first words in the harness (`reverie bench retrieval --context-words N`). CPU time, not wall time:
 the machine is shared.
 """

@@ -478,9 +478,8 @@ class MemoryService:
         # critical path. Not when this thread holds a transaction: a worker could not join it.
         keywords = None
         frame = timeframe.window(query, as_of or now)
-        # -- a time frame the query names ranks by date below, so its words stay out of the match (timeframe.without_frame) --
+        # A time frame the query names ranks by date below, so its words stay out of the match (timeframe.without_frame).
         words = timeframe.without_frame(query, frame) if self.settings.frame_out_of_query else query
-        # -- end --
         if req.strategy in ("hybrid", "keyword"):
             match = fts_query(words)
             if match and self.store.db.in_transaction():
@@ -522,10 +521,9 @@ class MemoryService:
             final = relevance * (base + w_strength * strength + w_recency * recency + w_confidence * fact.confidence)
             scored.append((round(final, 6), rowid, fscore, strength, recency, in_frame))
         scored.sort(key=lambda s: s[0], reverse=True)  # stable: ties keep the fused order
-        # -- session support (server/sessionrank.py): conversations that match as a whole rank higher --
+        # Session support (server/sessionrank.py): conversations that match as a whole rank higher.
         if self.settings.session_support and req.strategy == "hybrid":
             scored = self._session_support(scored, facts, self.settings.session_support)
-        # -- end session support --
         # The learned stage (hybrid recalls only: the vector and keyword baselines stay what they say)
         # reorders the best RERANK_DEPTH by at most `rank_bound` x the best score, so only the candidates
         # that could still reach the top k after it are read whole.

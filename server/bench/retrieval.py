@@ -232,8 +232,8 @@ def _failure(q: Question, hits: list[Hit], texts: dict[str, str], session_of: di
 def first_words(text: str | None, n: int | None) -> str | None:
     """`text` cut to its first `n` words (`n` None: whole).
 
-    Why: a long assistant turn as a user turn's context costs an embedding of up to the model's 512 tokens at
-    ingest, and what the user's reply answers is mostly said early in it (bench/notes/retrieval.md, session 6).
+    Why: a long assistant turn as a user turn's context costs an embedding of up to the model's `max_seq_length` (256 tokens for all-MiniLM-L6-v2)
+    at ingest, and what the user's reply answers is mostly said early in it (bench/notes/retrieval.md, session 6).
     """
     if not text or n is None:
         return text

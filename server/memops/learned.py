@@ -10,8 +10,7 @@ from typing import Sequence
 import numpy as np
 from . import checkpoint
 from . import text as T
-from .encode import decode_index, encode
-from .encode import parsed as decided  # the parses `encode` just cached: reasons reuse them
+from .encode import decode_index, encode, parsed  # `parsed`: the parses `encode` just cached; reasons and ranking reuse them
 from .features import RankList, rank_features
 from .npforward import NumpyOps, softmax
 from .schema import KINDS, Neighbor, OpsDecision, RankCandidate
@@ -33,7 +32,7 @@ def _why_skip(text: str) -> str:
 
 
 def _why_differs(new: str, old: str) -> str:
-    a, b = decided(new), decided(old)
+    a, b = parsed(new), parsed(old)
     if a.nums and b.nums and a.nums != b.nums:
         return f"number changed: {', '.join(sorted(b.nums - a.nums)) or '?'} -> {', '.join(sorted(a.nums - b.nums)) or '?'}"
     if a.days and b.days and a.days != b.days:
@@ -95,7 +94,7 @@ class LearnedOps:
         if action == "noop":
             return f"restates #{target} (cos {n.similarity:.2f})"
         if action == "update":
-            extra = sorted(decided(text).content - decided(n.content).content)[:4]
+            extra = sorted(parsed(text).content - parsed(n.content).content)[:4]
             return f"refines #{target}" + (f" (adds: {' '.join(extra)})" if extra else "")
         return f"contradicts #{target} ({_why_differs(text, n.content)})"
 
@@ -116,10 +115,10 @@ class LearnedOps:
 def rank_matrix(query: str, candidates: Sequence[RankCandidate]) -> np.ndarray:
     """Rank features of every candidate against the query and against the rest of its list.
 
-    Texts are parsed by `encode.parsed` (`decided`), whose cache is the one the write path fills, so a memory
+    Texts are parsed by `encode.parsed`, whose cache is the one the write path fills, so a memory
     written by this process is not parsed again at recall.
     """
-    qp = decided(query)
+    qp = parsed(query)
     vec = np.asarray([c.vector_sim for c in candidates], np.float32)
     kw = np.asarray([c.keyword for c in candidates], np.float32)
     base = np.asarray([c.fused for c in candidates], np.float32)
@@ -129,7 +128,7 @@ def rank_matrix(query: str, candidates: Sequence[RankCandidate]) -> np.ndarray:
     rank[order] = np.arange(len(candidates))
     above = np.empty(len(candidates), np.float32)  # the score of the candidate ranked just above (itself for the top)
     above[order] = np.concatenate([base[order][:1], base[order][:-1]])
-    return np.asarray([rank_features(qp, decided(c.content), c, ls, int(rank[i]), float(above[i] - base[i]))
+    return np.asarray([rank_features(qp, parsed(c.content), c, ls, int(rank[i]), float(above[i] - base[i]))
                        for i, c in enumerate(candidates)], np.float32)
 
 
