@@ -17,7 +17,8 @@ from mcp.server import MCPServer
 from server import __version__
 from server.clock import Clock, SystemClock
 from server.config import Settings
-from server.embed import Embedder, LazyEmbedder
+from server.embed import MINILM, Embedder, LazyEmbedder, resolve_model
+from server.errors import ConfigError
 from server.memops.schema import MemoryOps
 from server.policy import PolicyEngine, register_policy_job
 from server.service import MemoryService
@@ -84,10 +85,27 @@ def load_ops(settings: Settings, store: Store | None = None) -> MemoryOps:
         log.warning("promoted memory-ops weights %s are missing; using the shipped ones", promoted)
         promoted = None
     try:
-        return load_learned(Path(promoted) if promoted else None)
+        ops = load_learned(Path(promoted) if promoted else None)
     except FileNotFoundError:
         log.warning("memory-ops weights not found; using the rules baseline")
         return RulesOps()
+    # The weights read the embedding model's vectors: beside another model (even one of the same width) their
+    # inputs would mean nothing, so decisions fall back to the rules rather than go silently wrong. Checkpoints
+    # from before the model was recorded were all trained on MiniLM.
+    trained_on, configured = ops.meta.get("embedding_model", MINILM), _model_id(settings.embedding_model)
+    if configured != trained_on:
+        log.warning("the memory-ops model was trained on %s embeddings, the server runs %s; using the rules baseline",
+                    trained_on, configured)
+        return RulesOps()
+    return ops
+
+
+def _model_id(spec: str) -> str:
+    """The model id the database would record for a configured embedding model (no model loaded)."""
+    try:
+        return resolve_model(spec)[0]
+    except ConfigError:  # the embedder reports a bad model spec itself, with its fix
+        return spec
 
 
 class LazyOps:

@@ -105,29 +105,29 @@ def export_onnx(model_dir: Path, out_dir: Path) -> Path:
         ) from exc
 
     class _Wrapped(torch.nn.Module):
-        def __init__(self, model):
+        def __init__(self, model, names):
             super().__init__()
-            self.model = model
+            self.model, self.names = model, names
 
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.model(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
+        def forward(self, *inputs):
+            return self.model(**dict(zip(self.names, inputs))).last_hidden_state
 
     model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
     # Trace with padding present so the attention-mask path is recorded, not skipped.
     sample = tokenizer(["short", "a somewhat longer sample sentence for tracing"], return_tensors="pt", padding=True)
+    # BERT-style models take token_type_ids; MPNet, RoBERTa and others do not: export what the tokenizer gives.
+    names = [name for name in ("input_ids", "attention_mask", "token_type_ids") if name in sample]
     tmp = target.with_name(target.name + f".tmp{os.getpid()}")
     tmp.mkdir(parents=True, exist_ok=True)
     with torch.no_grad():
         torch.onnx.export(
-            _Wrapped(model),
-            (sample["input_ids"], sample["attention_mask"], sample["token_type_ids"]),
+            _Wrapped(model, names),
+            tuple(sample[name] for name in names),
             str(tmp / "model.onnx"),
-            input_names=["input_ids", "attention_mask", "token_type_ids"],
+            input_names=names,
             output_names=["last_hidden_state"],
-            dynamic_axes={name: {0: "batch", 1: "seq"} for name in ("input_ids", "attention_mask", "token_type_ids", "last_hidden_state")},
+            dynamic_axes={name: {0: "batch", 1: "seq"} for name in (*names, "last_hidden_state")},
             opset_version=17,
             dynamo=False,
         )

@@ -20,6 +20,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from server.embed import MINILM
+
 from . import checkpoint, curriculum
 from .encode import action_index, encode
 from .evaluate import load_cases, run_ops, summary
@@ -132,8 +134,13 @@ def _seed_all(seed: int) -> None:
 
 def train(embed: Embed, seed: int = 0, out_dir: Path | None = None, *, n_examples: int = 11000, epochs: int = 25,
           lr: float = 3e-3, max_steps: int | None = None, cache: Path | None = CACHE_DIR / "minilm.npz",
-          dev_cases: Sequence[dict] | None = None, rerank: bool = True, cfg: OpsConfig | None = None) -> dict:
-    """Build the curriculum, train, evaluate (held-out curriculum + dev cases), write the checkpoint."""
+          dev_cases: Sequence[dict] | None = None, rerank: bool = True, cfg: OpsConfig | None = None,
+          embedding_model: str = MINILM) -> dict:
+    """Build the curriculum, train, evaluate (held-out curriculum + dev cases), write the checkpoint.
+
+    `embedding_model` names the model behind `embed`: the weights read its vectors, so the server runs them
+    only beside that model (server/app.py's load_ops).
+    """
     t0 = time.time()
     _seed_all(seed)
     examples = curriculum.build(seed, n_examples)
@@ -145,7 +152,7 @@ def train(embed: Embed, seed: int = 0, out_dir: Path | None = None, *, n_example
     cfg = cfg or OpsConfig()
     net = OpsNet(cfg)
     losses = fit(net, tensorise(train_ex, vec, cfg.max_neighbors), epochs=epochs, lr=lr, seed=seed, max_steps=max_steps)
-    meta = {"seed": seed, "data_hash": curriculum.data_hash(examples), "n_train": len(train_ex), "n_heldout": len(hold_ex),
+    meta = {"embedding_model": embedding_model, "seed": seed, "data_hash": curriculum.data_hash(examples), "n_train": len(train_ex), "n_heldout": len(hold_ex),
             "epochs": epochs, "lr": lr, "final_loss": round(float(np.mean(losses[-20:])), 4)}
     if rerank:
         from .rank_train import train_reranker

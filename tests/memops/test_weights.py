@@ -32,7 +32,7 @@ def test_shipped_checkpoint_is_small_and_documents_its_provenance():
     size = sum(p.stat().st_size for p in checkpoint.WEIGHTS_DIR.iterdir())
     assert size < 5_000_000
     meta = json.loads((checkpoint.WEIGHTS_DIR / "ops.json").read_text())
-    assert {"data_hash", "seed", "code_version", "metrics", "config"} <= set(meta)
+    assert {"data_hash", "seed", "code_version", "metrics", "config", "embedding_model"} <= set(meta)
 
 
 def test_numpy_serving_path_matches_the_torch_model():
@@ -65,3 +65,23 @@ def test_promoted_weights_from_older_feature_code_fall_back_to_the_shipped_ones(
     meta["code_version"] = "0000000000000000"
     (tmp_path / "ops.json").write_text(json.dumps(meta))
     assert load_ops(tmp_path).meta["code_version"] == checkpoint.code_version()
+
+
+def test_the_learned_model_runs_only_beside_the_embeddings_it_was_trained_on(tmp_path, caplog):
+    """Its inputs are MiniLM vectors: beside another model it would decide on noise, so the rules decide."""
+    from server.app import load_ops as server_ops
+    from server.config import Settings
+    from server.embed import MINILM
+    from server.memops import LearnedOps, RulesOps
+
+    def ops_for(model: str):
+        return server_ops(Settings(db=tmp_path / "r.db", embedding_model=model))
+
+    assert json.loads((checkpoint.WEIGHTS_DIR / "ops.json").read_text())["embedding_model"] == MINILM
+    assert isinstance(ops_for("offline"), LearnedOps)
+    assert isinstance(ops_for(MINILM), LearnedOps)
+    other = tmp_path / "all-mpnet-base-v2"
+    other.mkdir()
+    for model in (str(other), "BAAI/bge-small-en-v1.5"):  # 768 wide, and 384 wide like MiniLM
+        assert isinstance(ops_for(model), RulesOps)
+    assert "using the rules baseline" in caplog.text
