@@ -501,18 +501,24 @@ class MemoryService:
         if not (req.include_superseded or as_of):
             fused, via_history = self._lift_history(req.namespace, fused, facts, vsim, kw, lift_archived=not req.include_archived)
         fmax = max(max(fused.values(), default=1.0), 1e-9)
+        # A memory sleep consolidated stands for episodes of several dates, and its own date is only the latest:
+        # a time frame or a since/until range holds it when it holds any of its sources (timeframe.SOURCE_DATES).
+        sources: dict[str, list[datetime]] = {}
+        if (frame is not None or since or until) and timeframe.SOURCE_DATES:
+            sources = self.store.source_dates(req.namespace, [facts[r].id for r in fused if facts.get(r) is not None])
 
         scored: list[tuple[float, int, float, float, float, bool]] = []  # (final, rowid, fused, strength, recency, in frame)
         for rowid, fscore in fused.items():
             fact = facts.get(rowid)
-            if fact is None or not self._visible(fact, req, as_of, since, until, tags):
+            dates = sources.get(fact.id, ()) if fact is not None else ()
+            if fact is None or not self._visible(fact, req, as_of, since, until, tags, dates):
                 continue
             strength = effective_strength(fact, now)
             when = fact.valid_from or fact.recorded_at
             age_days = max(0.0, (now - when).total_seconds() / 86400.0)
             recency = 0.5 ** (age_days / RECENCY_HALF_LIFE_DAYS)
             relevance = fscore / fmax
-            in_frame = frame is not None and frame.holds(when)
+            in_frame = frame is not None and frame.holds_any(when, dates)
             if in_frame:  # the query names this stretch of time ("a couple of days ago", "last month")
                 relevance *= 1.0 + TIME_FRAME_BOOST
             # Why these weights: relevance decides; strength, recency and confidence only
@@ -702,7 +708,9 @@ class MemoryService:
             hit.scores.final = round(float(utility) * best, 6)
 
     @staticmethod
-    def _visible(memory: MemoryFacts, req: RecallRequest, as_of, since, until, tags) -> bool:
+    def _visible(memory: MemoryFacts, req: RecallRequest, as_of, since, until, tags, dates: Sequence[datetime] = ()) -> bool:
+        """Whether recall may return `memory`; `dates` are a consolidated memory's sources' dates (a since/until
+        range that holds any of them holds it)."""
         if not memory.has_text:  # purged by a hard delete
             return False
         if as_of is not None:
@@ -721,11 +729,7 @@ class MemoryService:
         if tags and not set(tags) <= set(memory.tags):
             return False
         when = memory.valid_from or memory.recorded_at
-        if since and when < since:
-            return False
-        if until and when > until:
-            return False
-        return True
+        return not (since or until) or any((not since or d >= since) and (not until or d <= until) for d in (when, *dates))
 
     # -- forget, correct, feedback -----------------------------------------------------------------
     def find_matches(self, namespace: str, query: str, limit: int = 10) -> list[Memory]:
