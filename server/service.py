@@ -627,41 +627,45 @@ class MemoryService:
         vector, an average of several episodes, matches any one question less well than the episode did.
         Outcome: the current memory takes the best score of everything it replaced; replaced ones drop out.
         """
+        # The two kinds of link chain: an update's successor may itself have been folded into a summary by sleep
+        # (and a summary corrected since). One read per link level, for all chains at once: links are looked up
+        # (supersede: `superseded_by`; sleep: `consolidated_into`, for archived ones) for every memory reached.
         folded_into: dict[str, str] = {}
-        if lift_archived:
-            archived = [m.id for m in rows.values() if m is not None and m.status == "archived"]
-            if archived:
-                folded_into = self.store.consolidated_into(namespace, archived)
-        # One read for all the summaries that stand for matched episodes (several episodes share one), and
-        # one per link of the supersede chains, for all chains at once.
-        by_id = self.store.facts_by_ids(namespace, sorted(set(folded_into.values()))) if folded_into else {}
-        links = {m.superseded_by for m in rows.values() if m.status == "superseded" and m.superseded_by}
+        by_id: dict[str, MemoryFacts] = {}
+        asked: set[str] = set()
+        reached = [m for m in rows.values() if m is not None]
         for _ in range(32):  # chains are short; the bound guards against a corrupt cycle
+            archived = [m.id for m in reached if lift_archived and m.status == "archived" and m.id not in asked]
+            asked.update(archived)
+            if archived:
+                folded_into.update(self.store.consolidated_into(namespace, archived))
+            links = {m.superseded_by for m in reached if m.status == "superseded" and m.superseded_by}
+            links |= {folded_into[i] for i in archived if i in folded_into}
             links -= by_id.keys()
             if not links:
                 break
             found = self.store.facts_by_ids(namespace, sorted(links))
             by_id.update(found)
-            links = {m.superseded_by for m in found.values() if m.status == "superseded" and m.superseded_by}
+            reached = list(found.values())
+
+        def successor(memory: MemoryFacts) -> MemoryFacts | None:
+            if memory.status == "superseded":
+                return by_id.get(memory.superseded_by) if memory.superseded_by else None
+            return by_id.get(folded_into[memory.id]) if memory.id in folded_into else None
+
         lifted: dict[int, float] = {}
         via: set[int] = set()
         for rowid, score in fused.items():
             memory = rows.get(rowid)
             target = rowid
             current = None
-            if memory is not None and memory.status == "superseded":
+            if memory is not None and (memory.status == "superseded" or memory.id in folded_into):
                 current = memory
                 for _ in range(32):
-                    if current.superseded_by is None or current.status != "superseded":
-                        break
-                    nxt = by_id.get(current.superseded_by)
+                    nxt = successor(current)
                     if nxt is None:
                         break
                     current = nxt
-            elif memory is not None and memory.id in folded_into:
-                current = by_id.get(folded_into[memory.id])
-                if current is None:
-                    continue
             if current is not None:
                 if current.status != "active":
                     continue

@@ -1,4 +1,5 @@
-"""A consolidated memory is dated by its sources: sleep must not cost a date-framed recall what it found before.
+"""Recall after a sleep run finds what it found before: a consolidated memory is dated by its sources, and a match
+on any memory it replaced, directly or through an update, is credited to it.
 
 Real SQLite file, real offline embedding model, real sleep run; the write path always adds (AddOps), so the
 episodes are exactly the ones written.
@@ -79,3 +80,18 @@ def test_a_since_until_range_holding_a_source_returns_the_consolidated_memory(se
     hits = _recall(service, "cleaning sneakers", until=datetime(2023, 4, 30, tzinfo=timezone.utc))
     assert [h.memory.id for h in hits] == [semantic.id]
     assert _recall(service, "cleaning sneakers", since=datetime(2023, 5, 21, tzinfo=timezone.utc)) == []
+
+
+def test_a_match_on_an_old_version_reaches_the_summary_its_successor_was_folded_into(service):
+    # An update's successor that sleep then consolidates: the chain old -> successor (archived) -> summary must be
+    # followed to its end, or the old version's match is dropped with nothing to credit (what sleep cost LongMemEval).
+    [old] = _write(service, [("Ana lives in Paris, near the Louvre museum.", JANUARY)])
+    _write(service, [("Ben visited the Louvre museum in Paris last spring.", APRIL)])
+    new = service.correct("me", "Ana lives in Lyon, near the old town.", memory_id=old).new
+    [related] = _write(service, [("Ana lives in Lyon, near the old town and the river.", MAY)])
+    semantic = _consolidated(service, [new.id, related])
+    assert service.store.get("me", new.id).status == "archived"
+
+    hits = _recall(service, "Does Ana live in Paris near the Louvre?")
+    assert hits[0].memory.id == semantic.id
+    assert old not in {h.memory.id for h in hits}
