@@ -5,9 +5,10 @@
 
 Each conversation (LongMemEval: each question's haystack) is ingested once through the real service, as
 `reverie bench retrieval` does. The store is then copied (`VACUUM INTO`) and `run_sleep` runs on the copy, so
-the "no-sleep" and "sleep" rows see the same ingest and differ only by the sleep run; with `--switch
-source-dates` a third row, "sleep-latest-date", recalls on the same slept copy with a consolidated memory dated
-only by its latest source (what recall did before session 7), so the three rows differ in nothing else.
+the "no-sleep" and "sleep" rows see the same ingest and differ only by the sleep run; with `--switch sources` a
+third row, "sleep-unplaced", recalls on the same slept copy with each consolidated memory dated by its latest
+source alone and counted as written where it was (at the end of the table) for session support, as recall did
+before session 7 (`timeframe.SOURCE_DATES`, `sessionrank.PLACE_SUMMARIES`), so the rows differ in nothing else.
 `--stores DIR` keeps each ingested store in DIR and reuses it on the next run (for iterating on sleep or recall;
 the write path must be unchanged between runs). `--per-question OUT` writes each question's metrics per row, to
 see which questions a change moves.
@@ -24,12 +25,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from server import timeframe  # noqa: E402
+from server import sessionrank, timeframe  # noqa: E402
 from server.bench.datasets import load  # noqa: E402
 from server.bench.metrics import approx_tokens  # noqa: E402
 from server.bench.retrieval import ReverieSystem, evaluate, sleep_hook  # noqa: E402
 
-SWITCHES = {"source-dates": "sleep-latest-date"}
+SWITCHES = {"sources": "sleep-unplaced"}
 
 
 class _BeforeAndAfter(ReverieSystem):
@@ -101,12 +102,12 @@ class _BeforeAndAfter(ReverieSystem):
         else:
             own = self.store, self.service
             self.store, self.service = self.slept
-            timeframe.SOURCE_DATES = variant == "sleep"
+            timeframe.SOURCE_DATES = sessionrank.PLACE_SUMMARIES = variant == "sleep"
             try:
                 hits = super().search(question, depth, "hybrid")
             finally:
                 self.store, self.service = own
-                timeframe.SOURCE_DATES = True
+                timeframe.SOURCE_DATES = sessionrank.PLACE_SUMMARIES = True
         return hits
 
     def close(self) -> None:
