@@ -5,10 +5,10 @@
 
 Each conversation (LongMemEval: each question's haystack) is ingested once through the real service, as
 `reverie bench retrieval` does. The store is then copied (`VACUUM INTO`) and `run_sleep` runs on the copy, so
-the "no-sleep" and "sleep" rows see the same ingest and differ only by the sleep run; with `--switch sources` a
-third row, "sleep-unplaced", recalls on the same slept copy with each consolidated memory dated by its latest
-source alone and counted as written where it was (at the end of the table) for session support, as recall did
-before session 7 (`timeframe.SOURCE_DATES`, `sessionrank.PLACE_SUMMARIES`), so the rows differ in nothing else.
+the "no-sleep" and "sleep" rows see the same ingest and differ only by the sleep run; with `--switch
+source-dates` a third row, "sleep-latest-date", recalls on the same slept copy with each consolidated memory
+dated by its latest source alone, as recall did before session 7 (`timeframe.SOURCE_DATES`), so the rows differ
+in nothing else.
 `--stores DIR` keeps each ingested store in DIR and reuses it on the next run (for iterating on sleep or recall;
 the write path must be unchanged between runs). `--per-question OUT` writes each question's metrics per row, to
 see which questions a change moves.
@@ -25,12 +25,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from server import sessionrank, timeframe  # noqa: E402
+from server import timeframe  # noqa: E402
 from server.bench.datasets import load  # noqa: E402
-from server.bench.metrics import approx_tokens  # noqa: E402
+from server.bench.metrics import approx_tokens, first_appearance  # noqa: E402
 from server.bench.retrieval import ReverieSystem, evaluate, sleep_hook  # noqa: E402
 
-SWITCHES = {"sources": "sleep-unplaced"}
+SWITCHES = {"source-dates": "sleep-latest-date"}
 
 
 class _BeforeAndAfter(ReverieSystem):
@@ -41,9 +41,12 @@ class _BeforeAndAfter(ReverieSystem):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.asked: list[tuple[str, object, list]] = []  # (row, question, hits): for the token-budget figures
+        self.ranked: dict[str, dict[str, list[str]]] = {}  # question -> row -> its first 10 sessions (* evidence)
+        self._session_of = None
 
     def start(self, conversation) -> None:
         super().start(conversation)
+        self._session_of = None
         self.slept = None
         self._reused = False
         if self.stores_dir is not None:
@@ -94,6 +97,10 @@ class _BeforeAndAfter(ReverieSystem):
     def search(self, question, depth, variant):
         hits = self._search(question, depth, variant)
         self.asked.append((variant, question, hits))
+        if self._session_of is None:
+            self._session_of = self.conversation.turn_session()
+        ranked = first_appearance([h.turns for h in hits], self._session_of)
+        self.ranked.setdefault(question.id, {})[variant] = [("*" if s in question.evidence else "") + s for s in ranked[:10]]
         return hits
 
     def _search(self, question, depth, variant):
@@ -102,12 +109,12 @@ class _BeforeAndAfter(ReverieSystem):
         else:
             own = self.store, self.service
             self.store, self.service = self.slept
-            timeframe.SOURCE_DATES = sessionrank.PLACE_SUMMARIES = variant == "sleep"
+            timeframe.SOURCE_DATES = variant == "sleep"
             try:
                 hits = super().search(question, depth, "hybrid")
             finally:
                 self.store, self.service = own
-                timeframe.SOURCE_DATES = sessionrank.PLACE_SUMMARIES = True
+                timeframe.SOURCE_DATES = True
         return hits
 
     def close(self) -> None:
@@ -178,10 +185,12 @@ def main(argv: list[str] | None = None) -> dict:
             print(f"recall within {budget} tokens: {cells}")
     missed = {name: sorted(f["question_id"] for f in report["failures"]) for name, report in reports.items()}
     for name, ids in missed.items():
-        print(f"{name}: missed {', '.join(ids) or 'none'}")
+        print(f"{name}: missed {len(ids)}" + (f": {', '.join(ids)}" if len(ids) <= 12 else ""))
     print("memories after ingest:", dict(system.status_after_ingest), "after sleep:", dict(system.status_after_sleep))
     if args.per_question:
-        args.per_question.write_text(json.dumps({name: r["failures"] for name, r in reports.items()}, indent=1, ensure_ascii=False))
+        changed = {q: rows for q, rows in system.ranked.items() if len({tuple(r) for r in rows.values()}) > 1}
+        args.per_question.write_text(json.dumps({"failures": {name: r["failures"] for name, r in reports.items()},
+                                                 "sessions_where_rows_differ": changed}, indent=1, ensure_ascii=False))
     return reports
 
 

@@ -43,7 +43,7 @@ from server.models import (
     Stats,
 )
 from server.search import candidate_pool, fts_query, fuse
-from server.store import MemoryFacts, Source, Store
+from server.store import MemoryFacts, Store
 
 _NAMESPACE = re.compile(NAMESPACE_PATTERN)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -501,17 +501,16 @@ class MemoryService:
         if not (req.include_superseded or as_of):
             fused, via_history = self._lift_history(req.namespace, fused, facts, vsim, kw, lift_archived=not req.include_archived)
         fmax = max(max(fused.values(), default=1.0), 1e-9)
-        # A memory sleep consolidated stands for episodes written elsewhere, on their own dates: a time frame or a
-        # since/until range holds it when it holds any of them (its own date is only the latest), and session support
-        # places it among them (`_session_support`). One read for all candidates, when either applies.
-        sources: dict[str, list[Source]] = {}
-        if frame is not None or since or until or (self.settings.session_support and req.strategy == "hybrid"):
-            sources = self.store.consolidated_sources(req.namespace, [facts[r].id for r in fused if facts.get(r) is not None])
+        # A memory sleep consolidated stands for episodes of several dates, and its own date is only the latest:
+        # a time frame or a since/until range holds it when it holds any of its sources (timeframe.SOURCE_DATES).
+        sources: dict[str, list[datetime]] = {}
+        if (frame is not None or since or until) and timeframe.SOURCE_DATES:
+            sources = self.store.source_dates(req.namespace, [facts[r].id for r in fused if facts.get(r) is not None])
 
         scored: list[tuple[float, int, float, float, float, bool]] = []  # (final, rowid, fused, strength, recency, in frame)
         for rowid, fscore in fused.items():
             fact = facts.get(rowid)
-            dates = [src.when for src in sources.get(fact.id, ())] if fact is not None and timeframe.SOURCE_DATES else ()
+            dates = sources.get(fact.id, ()) if fact is not None else ()
             if fact is None or not self._visible(fact, req, as_of, since, until, tags, dates):
                 continue
             strength = effective_strength(fact, now)
@@ -530,7 +529,7 @@ class MemoryService:
         scored.sort(key=lambda s: s[0], reverse=True)  # stable: ties keep the fused order
         # Session support (server/sessionrank.py): conversations that match as a whole rank higher.
         if self.settings.session_support and req.strategy == "hybrid":
-            scored = self._session_support(scored, facts, self.settings.session_support, sources)
+            scored = self._session_support(scored, facts, self.settings.session_support)
         # The learned stage (hybrid recalls only: the vector and keyword baselines stay what they say)
         # reorders the best RERANK_DEPTH by at most `rank_bound` x the best score, so only the candidates
         # that could still reach the top k after it are read whole.
@@ -583,27 +582,10 @@ class MemoryService:
         return RecallResult(recall_id=recall_id, results=returned)
 
     @staticmethod
-    def _session_support(scored: list[tuple], facts: dict[int, MemoryFacts], weight: float, sources: dict[str, list[Source]]) -> list[tuple]:
-        """`scored` with each memory's session support (`sessionrank`) added to its final score, best first.
-
-        A consolidated memory was written at the end of the table, at sleep time: it counts as written where the
-        source that dates it (its latest, first written) was, in that source's session, so it and what is left of
-        that conversation support each other as the episodes did (`sessionrank.PLACE_SUMMARIES`).
-        """
-        anchors: dict[int, Source] = {}
-        if sessionrank.PLACE_SUMMARIES:
-            for _, rowid, *_ in scored:
-                found = sources.get(facts[rowid].id)
-                if found:
-                    latest = max(src.when for src in found)
-                    anchors[rowid] = next(src for src in found if src.when == latest)
-
-        def session_of(rowid: int):
-            at = anchors.get(rowid)
-            return (at.session_id or at.when) if at else (facts[rowid].session_id or facts[rowid].valid_from)
-
+    def _session_support(scored: list[tuple], facts: dict[int, MemoryFacts], weight: float) -> list[tuple]:
+        """`scored` with each memory's session support (`sessionrank`) added to its final score, best first."""
         bonus = sessionrank.session_support(
-            [(s[0], s[1]) for s in scored], session_of, weight, position_of=lambda r: anchors[r].rowid if r in anchors else r
+            [(s[0], s[1]) for s in scored], lambda r: facts[r].session_id or facts[r].valid_from, weight
         )
         if not bonus:
             return scored

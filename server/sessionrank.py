@@ -22,35 +22,26 @@ WINDOW = 10  # rows either side that count as the same stretch of conversation
 DEPTH = 100  # candidates looked at, best first: support comes from the head of the ranking
 
 
-# Sleep's summaries are written at the end of the table; off, they count as written there (as before session 7):
-# bench/sleep_check.py flips it to measure what placing them among their sources does (MemoryService._session_support).
-PLACE_SUMMARIES = True
-
-
-def session_support(
-    scored: Sequence[tuple[float, int]], session_of: Callable[[int], Hashable | None], weight: float,
-    position_of: Callable[[int], int] | None = None,
-) -> dict[int, float]:
+def session_support(scored: Sequence[tuple[float, int]], session_of: Callable[[int], Hashable | None], weight: float) -> dict[int, float]:
     """Bonus per rowid: `weight` x the mean of the `SUPPORT` best scores of other candidates of its session near it.
 
-    `scored` is (score, rowid) best first; `session_of` maps a rowid to its session (None: none); `position_of`
-    to where it counts as written (default: its rowid).
+    `scored` is (score, rowid) best first; `session_of` maps a rowid to its session (None: none).
     """
     if weight <= 0:
         return {}
-    members: dict[Hashable, list[tuple[int, float, int]]] = {}
+    members: dict[Hashable, list[tuple[int, float]]] = {}
     for score, rowid in scored[:DEPTH]:
         session = session_of(rowid)
         if session is not None:
-            members.setdefault(session, []).append((rowid, score, position_of(rowid) if position_of else rowid))
+            members.setdefault(session, []).append((rowid, score))
     bonus: dict[int, float] = {}
     for rows in members.values():
         if len(rows) < 2:
             continue
-        for rowid, _, at in rows:  # rows are best first, so the first SUPPORT neighbours found are the best
+        for rowid, _ in rows:  # rows are best first, so the first SUPPORT neighbours found are the best
             total, found = 0.0, 0
-            for other, score, there in rows:
-                if other != rowid and -WINDOW <= there - at <= WINDOW:
+            for other, score in rows:
+                if other != rowid and -WINDOW <= other - rowid <= WINDOW:
                     total += score
                     found += 1
                     if found == SUPPORT:

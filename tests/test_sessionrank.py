@@ -90,15 +90,3 @@ def test_the_vector_baseline_is_left_alone(settings, embedder):
         assert [(h.memory.id, h.scores.final) for h in res.results] == [(h.memory.id, h.scores.final) for h in again.results]
     finally:
         store.close()
-
-
-def test_a_memory_counts_as_written_where_position_of_places_it():
-    # Row 500 (a summary sleep wrote at the end of the table) stands for rows 11-12 of session "a": placed there,
-    # it and the rest of that conversation support each other; left at 500, nobody is near it.
-    scored = [(1.0, 10), (0.9, 500), (0.8, 13)]
-    session = {10: "a", 500: "a", 13: "a"}.get
-    unplaced = session_support(scored, session, 0.5)
-    placed = session_support(scored, session, 0.5, position_of=lambda r: 11 if r == 500 else r)
-    assert 500 not in unplaced and unplaced[10] == pytest.approx(0.5 * 0.8 / SUPPORT)
-    assert placed[500] == pytest.approx(0.5 * (1.0 + 0.8) / SUPPORT)
-    assert placed[10] == pytest.approx(0.5 * (0.9 + 0.8) / SUPPORT)

@@ -19,7 +19,7 @@ import numpy as np
 from server.clock import from_iso, to_iso
 from server.errors import EmbeddingMismatch, InvalidInput
 from server.models import AuditEntry, Memory
-from server.store import MemoryFacts, Neighbour, Source
+from server.store import MemoryFacts, Neighbour
 from server.store.driver import Database
 from server.store.migrations import migrate, schema_version
 from server.store.vector_index import VectorIndex
@@ -564,21 +564,21 @@ class SQLiteStore:
         )
         return {r[0]: r[1] for r in rows}
 
-    def consolidated_sources(self, namespace: str, memory_ids: Sequence[str]) -> dict[str, list[Source]]:
-        """For semantic memories among `memory_ids` that sleep consolidated: id -> the episodes it came from (rowid,
-        date, session id), in rowid order. Recall dates and places a summary by these (MemoryService.recall)."""
+    def source_dates(self, namespace: str, memory_ids: Sequence[str]) -> dict[str, list[datetime]]:
+        """For semantic memories among `memory_ids` that sleep consolidated: id -> the dates (valid_from, else
+        recorded_at) of the episodes it came from, oldest first. Recall dates a summary by these (server/timeframe.py)."""
         if not memory_ids:
             return {}
         marks = ",".join("?" for _ in memory_ids)
         rows = self.db.execute(
-            "SELECT c.semantic_id, m.rowid, COALESCE(m.valid_from, m.recorded_at), m.session_id FROM sleep_consolidated c"
-            f" JOIN memories m ON m.id = c.memory_id WHERE c.namespace = ? AND c.semantic_id IN ({marks}) ORDER BY m.rowid",
+            "SELECT c.semantic_id, COALESCE(m.valid_from, m.recorded_at) FROM sleep_consolidated c JOIN memories m ON m.id = c.memory_id"
+            f" WHERE c.namespace = ? AND c.semantic_id IN ({marks})",
             (namespace, *memory_ids),
         )
-        out: dict[str, list[Source]] = {}
-        for semantic_id, rowid, when, session in rows:
-            out.setdefault(semantic_id, []).append(Source(rowid, from_iso(when), session))
-        return out
+        out: dict[str, set[datetime]] = {}
+        for semantic_id, when in rows:
+            out.setdefault(semantic_id, set()).add(from_iso(when))
+        return {k: sorted(v) for k, v in out.items()}
 
     def mark_consolidated(self, namespace: str, memory_ids: Sequence[str], semantic_id: str | None, at: datetime) -> None:
         with self.db.write():

@@ -95,24 +95,3 @@ def test_a_match_on_an_old_version_reaches_the_summary_its_successor_was_folded_
     hits = _recall(service, "Does Ana live in Paris near the Louvre?")
     assert hits[0].memory.id == semantic.id
     assert old not in {h.memory.id for h in hits}
-
-
-def test_a_summary_keeps_the_session_support_its_episodes_had(service, monkeypatch):
-    from server import sessionrank
-
-    trip = ["I booked a cabin near Yosemite for our camping trip.", "I packed my tent and sleeping bag for the Yosemite camping trip.",
-            "I packed my tent and my sleeping bag for the Yosemite trip.", "We hiked to Half Dome on the second day of the trip."]
-    ids = _write(service, [(t, APRIL) for t in trip])
-    # Later conversations: the summary sleep writes lands more than sessionrank.WINDOW rows after the trip's turns.
-    _write(service, [(f"Reminder number {n}: water the {plant} on the balcony.", MAY)
-                     for n, plant in enumerate(["basil", "mint", "tomatoes", "roses", "ferns", "lilies"] * 2)])
-    run_sleep(service, "me", jobs=["consolidate"])
-    [semantic] = [m for _, m in service.store.iter_memories("me") if m.tier == "semantic"]
-    assert set(semantic.provenance) & {ids[1], ids[2]} and ids[3] not in semantic.provenance
-
-    def score(place: bool) -> float:
-        monkeypatch.setattr(sessionrank, "PLACE_SUMMARIES", place)
-        hits = service.recall(RecallRequest(namespace="me", query="What did I pack for the camping trip?", k=10, reinforce=False)).results
-        return next(h.scores.final for h in hits if h.memory.id == semantic.id)
-
-    assert score(True) > score(False)  # placed among the trip's turns, it is supported by them
