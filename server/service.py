@@ -501,18 +501,24 @@ class MemoryService:
         if not (req.include_superseded or as_of):
             fused, via_history = self._lift_history(req.namespace, fused, facts, vsim, kw, lift_archived=not req.include_archived)
         fmax = max(max(fused.values(), default=1.0), 1e-9)
+        # A memory sleep consolidated stands for episodes of several dates, and its own date is only the latest:
+        # a time frame or a since/until range holds it when it holds any of its sources (timeframe.SOURCE_DATES).
+        sources: dict[str, list[datetime]] = {}
+        if (frame is not None or since or until) and timeframe.SOURCE_DATES:
+            sources = self.store.source_dates(req.namespace, [facts[r].id for r in fused if facts.get(r) is not None])
 
         scored: list[tuple[float, int, float, float, float, bool]] = []  # (final, rowid, fused, strength, recency, in frame)
         for rowid, fscore in fused.items():
             fact = facts.get(rowid)
-            if fact is None or not self._visible(fact, req, as_of, since, until, tags):
+            dates = sources.get(fact.id, ()) if fact is not None else ()
+            if fact is None or not self._visible(fact, req, as_of, since, until, tags, dates):
                 continue
             strength = effective_strength(fact, now)
             when = fact.valid_from or fact.recorded_at
             age_days = max(0.0, (now - when).total_seconds() / 86400.0)
             recency = 0.5 ** (age_days / RECENCY_HALF_LIFE_DAYS)
             relevance = fscore / fmax
-            in_frame = frame is not None and frame.holds(when)
+            in_frame = frame is not None and frame.holds_any(when, dates)
             if in_frame:  # the query names this stretch of time ("a couple of days ago", "last month")
                 relevance *= 1.0 + TIME_FRAME_BOOST
             # Why these weights: relevance decides; strength, recency and confidence only
@@ -621,41 +627,45 @@ class MemoryService:
         vector, an average of several episodes, matches any one question less well than the episode did.
         Outcome: the current memory takes the best score of everything it replaced; replaced ones drop out.
         """
+        # The two kinds of link chain: an update's successor may itself have been folded into a summary by sleep
+        # (and a summary corrected since). One read per link level, for all chains at once: links are looked up
+        # (supersede: `superseded_by`; sleep: `consolidated_into`, for archived ones) for every memory reached.
         folded_into: dict[str, str] = {}
-        if lift_archived:
-            archived = [m.id for m in rows.values() if m is not None and m.status == "archived"]
-            if archived:
-                folded_into = self.store.consolidated_into(namespace, archived)
-        # One read for all the summaries that stand for matched episodes (several episodes share one), and
-        # one per link of the supersede chains, for all chains at once.
-        by_id = self.store.facts_by_ids(namespace, sorted(set(folded_into.values()))) if folded_into else {}
-        links = {m.superseded_by for m in rows.values() if m.status == "superseded" and m.superseded_by}
+        by_id: dict[str, MemoryFacts] = {}
+        asked: set[str] = set()
+        reached = [m for m in rows.values() if m is not None]
         for _ in range(32):  # chains are short; the bound guards against a corrupt cycle
+            archived = [m.id for m in reached if lift_archived and m.status == "archived" and m.id not in asked]
+            asked.update(archived)
+            if archived:
+                folded_into.update(self.store.consolidated_into(namespace, archived))
+            links = {m.superseded_by for m in reached if m.status == "superseded" and m.superseded_by}
+            links |= {folded_into[i] for i in archived if i in folded_into}
             links -= by_id.keys()
             if not links:
                 break
             found = self.store.facts_by_ids(namespace, sorted(links))
             by_id.update(found)
-            links = {m.superseded_by for m in found.values() if m.status == "superseded" and m.superseded_by}
+            reached = list(found.values())
+
+        def successor(memory: MemoryFacts) -> MemoryFacts | None:
+            if memory.status == "superseded":
+                return by_id.get(memory.superseded_by) if memory.superseded_by else None
+            return by_id.get(folded_into[memory.id]) if memory.id in folded_into else None
+
         lifted: dict[int, float] = {}
         via: set[int] = set()
         for rowid, score in fused.items():
             memory = rows.get(rowid)
             target = rowid
             current = None
-            if memory is not None and memory.status == "superseded":
+            if memory is not None and (memory.status == "superseded" or memory.id in folded_into):
                 current = memory
                 for _ in range(32):
-                    if current.superseded_by is None or current.status != "superseded":
-                        break
-                    nxt = by_id.get(current.superseded_by)
+                    nxt = successor(current)
                     if nxt is None:
                         break
                     current = nxt
-            elif memory is not None and memory.id in folded_into:
-                current = by_id.get(folded_into[memory.id])
-                if current is None:
-                    continue
             if current is not None:
                 if current.status != "active":
                     continue
@@ -702,7 +712,9 @@ class MemoryService:
             hit.scores.final = round(float(utility) * best, 6)
 
     @staticmethod
-    def _visible(memory: MemoryFacts, req: RecallRequest, as_of, since, until, tags) -> bool:
+    def _visible(memory: MemoryFacts, req: RecallRequest, as_of, since, until, tags, dates: Sequence[datetime] = ()) -> bool:
+        """Whether recall may return `memory`; `dates` are a consolidated memory's sources' dates (a since/until
+        range that holds any of them holds it)."""
         if not memory.has_text:  # purged by a hard delete
             return False
         if as_of is not None:
@@ -721,11 +733,7 @@ class MemoryService:
         if tags and not set(tags) <= set(memory.tags):
             return False
         when = memory.valid_from or memory.recorded_at
-        if since and when < since:
-            return False
-        if until and when > until:
-            return False
-        return True
+        return not (since or until) or any((not since or d >= since) and (not until or d <= until) for d in (when, *dates))
 
     # -- forget, correct, feedback -----------------------------------------------------------------
     def find_matches(self, namespace: str, query: str, limit: int = 10) -> list[Memory]:

@@ -10,6 +10,7 @@ misremember dates, and a query whose window holds nothing ranks as it would with
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -46,6 +47,16 @@ class TimeWindow:
 
     def holds(self, when: datetime) -> bool:
         return self.start <= when < self.end
+
+    def holds_any(self, when: datetime, sources: Sequence[datetime] = ()) -> bool:
+        """Whether a memory dated `when` falls in the window, or, for one that sleep consolidated, any of its sources."""
+        return self.holds(when) or any(self.holds(d) for d in sources)
+
+
+# A memory sleep consolidated stands for episodes of several dates: its own date is its latest source's, and
+# a query about an earlier one ("last month") should still find it (see `MemoryService.recall`). Off, recall
+# dates it by its latest source alone, as before session 7: bench/sleep_check.py flips it to measure that.
+SOURCE_DATES = True
 
 
 def window(query: str, now: datetime) -> TimeWindow | None:

@@ -564,6 +564,22 @@ class SQLiteStore:
         )
         return {r[0]: r[1] for r in rows}
 
+    def source_dates(self, namespace: str, memory_ids: Sequence[str]) -> dict[str, list[datetime]]:
+        """For semantic memories among `memory_ids` that sleep consolidated: id -> the dates (valid_from, else
+        recorded_at) of the episodes it came from, oldest first. Recall dates a summary by these (server/timeframe.py)."""
+        if not memory_ids:
+            return {}
+        marks = ",".join("?" for _ in memory_ids)
+        rows = self.db.execute(
+            "SELECT c.semantic_id, COALESCE(m.valid_from, m.recorded_at) FROM sleep_consolidated c JOIN memories m ON m.id = c.memory_id"
+            f" WHERE c.namespace = ? AND c.semantic_id IN ({marks})",
+            (namespace, *memory_ids),
+        )
+        out: dict[str, set[datetime]] = {}
+        for semantic_id, when in rows:
+            out.setdefault(semantic_id, set()).add(from_iso(when))
+        return {k: sorted(v) for k, v in out.items()}
+
     def mark_consolidated(self, namespace: str, memory_ids: Sequence[str], semantic_id: str | None, at: datetime) -> None:
         with self.db.write():
             self.db.executemany(
