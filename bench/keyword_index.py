@@ -10,6 +10,7 @@ does. Two stores, filled through `SQLiteStore.insert` with every LoCoMo turn and
 - "all namespaces in one file": the same conversations as namespaces of one file. FTS5 takes N, average length
   and document frequency over the whole file, the index over the namespace: this measures what that changes,
   in agreement and in keyword-only evidence recall@10 (LoCoMo: turns; LongMemEval: any answer session).
+With `--real-rows N`, also one namespace of N real texts (bench/keyword_prune.py's corpus) and its 259 questions.
 With `--db`, also a bench.core store (`python -m bench.recall_stages --size 100000 --db FILE` fills one) and its
 queries. Prints the index's CPU per search against FTS5's (thread CPU), its build time on first search and
 the resident memory it adds. Prints a Markdown table; writes nothing.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import tempfile
 import time
 from datetime import datetime, timezone
@@ -66,6 +68,9 @@ def fill(store: SQLiteStore, namespace: str, turns: list[tuple[str, str]]) -> di
 
 
 def compare(store: SQLiteStore, namespace: str, questions, labels: dict[int, str] | None, stats: dict) -> None:
+    t = time.thread_time()
+    store.keyword_search(namespace, '"warm"', 1)  # the first search builds the namespace's postings: timed apart
+    stats["build_cpu"].append(time.thread_time() - t)
     for question, wanted in questions:
         match = fts_query(question)
         if not match:
@@ -96,7 +101,7 @@ def compare(store: SQLiteStore, namespace: str, questions, labels: dict[int, str
 
 def new_stats(any_hit: bool = False) -> dict:
     return {"any": any_hit, "fts_cpu": [], "index_cpu": [], "rel_diff": 0.0, "top10": [], "top50": [], "top10_untied": 0, "top50_untied": 0,
-            "fts_recall": [], "index_recall": []}
+            "fts_recall": [], "index_recall": [], "build_cpu": []}
 
 
 def row(name: str, s: dict) -> str:
@@ -104,7 +109,8 @@ def row(name: str, s: dict) -> str:
     n = len(s["top10"])
     recall = f"{statistics.mean(s['fts_recall']):.3f} / {statistics.mean(s['index_recall']):.3f}" if s["fts_recall"] else "-"
     return (f"| {name} | {n} | {s['rel_diff']:.1e} | {statistics.mean(s['top10']):.4f} ({s['top10_untied']}) | "
-            f"{statistics.mean(s['top50']):.4f} ({s['top50_untied']}) | {recall} | {ms(s['fts_cpu'])} | {ms(s['index_cpu'])} |")
+            f"{statistics.mean(s['top50']):.4f} ({s['top50_untied']}) | {recall} | {ms(s['fts_cpu'])} | {ms(s['index_cpu'])} | "
+            f"{sum(s['build_cpu']) * 1000 / len(s['build_cpu']):.1f} |")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -112,12 +118,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--locomo", type=Path, required=True)
     parser.add_argument("--longmemeval", type=Path, required=True)
     parser.add_argument("--db", type=Path, help="a bench.core store (namespace 'r') to compare on too")
+    parser.add_argument("--real-rows", type=int, default=0,
+                        help="also one namespace of this many real texts (bench/keyword_prune.py's corpus: turns, then sentences of them)")
     args = parser.parse_args(argv)
 
     convs = conversations(args.locomo, args.longmemeval)
     print("| store | questions | max relative score difference | top 10 agreement (questions with a non-tie difference) | "
-          "top 50 agreement (same) | keyword-only recall@10 FTS5 / index | FTS5 CPU p50 ms | index CPU p50 ms |")
-    print("|---|---|---|---|---|---|---|---|")
+          "top 50 agreement (same) | keyword-only recall@10 FTS5 / index | FTS5 CPU p50 ms | index CPU p50 ms | index build CPU ms per namespace |")
+    print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory(prefix="reverie-kwindex-") as tmp:
         for family in ("locomo", "lme"):
             separate, shared = new_stats(family == "lme"), new_stats(family == "lme")
@@ -134,6 +142,16 @@ def main(argv: list[str] | None = None) -> None:
             label = "LoCoMo (10 conversations)" if family == "locomo" else "LongMemEval-S (60 haystacks)"
             print(row(f"{label}, one namespace per file", separate))
             print(row(f"{label}, all namespaces in one file", shared))
+        if args.real_rows:
+            from bench.keyword_prune import corpus
+
+            texts, questions = corpus(args.locomo, args.longmemeval, args.real_rows)
+            store = SQLiteStore(Path(tmp) / "real.db")
+            fill(store, "r", [(t, "") for t in texts])
+            s = new_stats()
+            compare(store, "r", [(q, set()) for q in questions], None, s)
+            print(row(f"{len(texts)} real texts in one namespace", s))
+            store.close()
         if args.db:
             from bench.core import QUERIES
 
@@ -146,8 +164,12 @@ def main(argv: list[str] | None = None) -> None:
             for _ in range(20):
                 compare(store, "r", [(q, set()) for q in QUERIES], None, s)
             print(row(f"bench.core, {sum(n.values())} memories", s))
-            print(f"\nbench.core store: index built on first search in {build_s:.2f} s ({build_cpu:.2f} s CPU), "
-                  f"resident memory +{added:.0f} MB")
+            part = store.keywords._parts["r"]
+            arrays = sum(a.nbytes for a in (part.rowids, part.dl, part.df, part.offsets, part.docs, part.tfs))
+            vocab = sys.getsizeof(part.terms) + sum(sys.getsizeof(t) for t in part.terms)
+            print(f"\nbench.core store: index built on first search in {build_s:.2f} s ({build_cpu:.2f} s CPU); resident memory "
+                  f"+{added:.0f} MB after the build; the index holds {arrays / 2**20:.1f} MB of arrays and a {len(part.terms)}-term "
+                  f"vocabulary of {vocab / 2**20:.1f} MB ({len(part.docs)} postings)")
             store.close()
 
 

@@ -116,19 +116,24 @@ class _Part:
     def n(self) -> int:
         return self.size - 1
 
-    def add(self, rowids: list[int], instances: list[tuple[str, int]]) -> None:
-        """Append documents (rowids ascending) given their tokens as (term, index into rowids)."""
-        first, count = self.size, len(rowids)
-        self.rowids = np.concatenate([self.rowids[: self.size], np.asarray(rowids, dtype=np.int64)])
-        self.dl = np.concatenate([self.dl[: self.size], np.zeros(count)])
-        self.size += count
-        if not instances:
-            return
+    def term_ids(self, instances: list[tuple[str, int]], first: int) -> tuple[np.ndarray, np.ndarray]:
+        """(term ids, document indices) of tokens given as (term, document index - first)."""
         terms = self.terms
         tids = np.fromiter((terms.setdefault(t, len(terms)) for t, _ in instances), dtype=np.int64, count=len(instances))
         docs = np.fromiter((d for _, d in instances), dtype=np.int64, count=len(instances)) + first
-        np.add.at(self.dl, docs, 1.0)
-        self.tokens += len(instances)
+        return tids, docs
+
+    def add(self, rowids: list[int], tids: np.ndarray, docs: np.ndarray) -> None:
+        """Append documents (rowids ascending, indices from `size` on) given one (term id, document) per token."""
+        count = len(rowids)
+        self.rowids = np.concatenate([self.rowids[: self.size], np.asarray(rowids, dtype=np.int64)])
+        self.dl = np.concatenate([self.dl[: self.size], np.zeros(count)])
+        self.size += count
+        if not len(tids):
+            return
+        self.dl += np.bincount(docs, minlength=self.size)
+        self.tokens += len(tids)
+        terms = self.terms
         # One posting per (term, document) with its count, ordered by term then document.
         keys, tf = np.unique(tids * (self.size + 1) + docs, return_counts=True)
         tids, docs = keys // (self.size + 1), keys % (self.size + 1)
@@ -226,12 +231,22 @@ class KeywordIndex:
             part = self._parts[namespace] = _Part()
         end = db.one("SELECT COALESCE(MAX(rowid), 0) FROM memories")[0]
         if end > part.checked:
-            rows = db.execute(
-                "SELECT rowid, content FROM memories WHERE rowid > ? AND rowid <= ? AND +namespace = ? ORDER BY rowid",
-                (part.checked, end, namespace),
-            )
-            if rows:
-                part.add([r[0] for r in rows], self.tokenizer.instances([r[1] for r in rows]))
+            # In batches: a first search at 100k memories never holds every text and token at once.
+            rowids, tids, docs, after = [], [], [], part.checked
+            while True:
+                rows = db.execute(
+                    "SELECT rowid, content FROM memories WHERE rowid > ? AND rowid <= ? AND +namespace = ? ORDER BY rowid LIMIT ?",
+                    (after, end, namespace, TOKENIZE_BATCH),
+                )
+                if not rows:
+                    break
+                t, d = part.term_ids(self.tokenizer.instances([r[1] for r in rows]), part.size + len(rowids))
+                rowids += [r[0] for r in rows]
+                tids.append(t)
+                docs.append(d)
+                after = rows[-1][0]
+            if rowids:
+                part.add(rowids, np.concatenate(tids), np.concatenate(docs))
             part.checked = end
             if db.in_transaction():  # rows not yet committed: a rollback takes them back
                 db.on_rollback(self.reset)
@@ -251,7 +266,6 @@ class KeywordIndex:
             if part.n == 0:
                 return []
             avgdl = part.tokens / part.n if part.tokens else 1.0
-            norm = K1 * (1 - B + B * part.dl[: part.size] / avgdl)
             all_docs, all_scores = [], []
             for (term,) in phrases:  # a term twice (two words, one stem) counts twice, as in FTS5
                 tid = part.terms.get(term)
@@ -261,13 +275,13 @@ class KeywordIndex:
                 idf = math.log((part.n - df + 0.5) / (df + 0.5))
                 docs, tfs = part.postings(tid)
                 all_docs.append(docs)
-                all_scores.append(max(idf, 1e-6) * tfs * (K1 + 1) / (tfs + norm[docs]))
+                all_scores.append(max(idf, 1e-6) * tfs * (K1 + 1) / (tfs + K1 * (1 - B + B * part.dl[docs] / avgdl)))
             if not all_docs:
                 return []
             docs = np.concatenate(all_docs)
             scores = np.bincount(docs, weights=np.concatenate(all_scores), minlength=part.size)
-            hits = np.unique(docs)
-            hits = hits[(hits > 0) & (scores[hits] > 0)]
+            scores[0] = 0.0  # the sentinel of dropped postings
+            hits = np.flatnonzero(scores)
             if len(hits) > limit:
                 hits = hits[np.argpartition(-scores[hits], limit - 1)[:limit]]
             # Best first; equal scores in rowid order.
