@@ -284,7 +284,7 @@ class KeywordIndex:
             hits = np.flatnonzero(scores)
             if len(hits) > limit:
                 hits = hits[np.argpartition(-scores[hits], limit - 1)[:limit]]
-            # Best first; equal scores in rowid order.
+            # Best first (equal scores in rowid order among those kept; at the cut, FTS5's order is no better defined).
             hits = hits[np.lexsort((hits, -scores[hits]))]
             return list(zip(part.rowids[hits].tolist(), scores[hits].tolist()))
 

@@ -2,7 +2,9 @@
 
 Vectors are persisted in a `vec0` table partitioned by namespace. Searching them
 goes through `VectorIndex`, an exact in-process copy of each namespace's vectors
-(see vector_index.py for why), kept in step with the file across processes.
+(see vector_index.py for why), kept in step with the file across processes. Keyword search
+ranks with `KeywordIndex`, BM25 from in-process postings of FTS5's own terms (keyword_index.py), and
+falls back to FTS5's bm25() for what the index leaves to it (or with REVERIE_KEYWORD_INDEX=fts5).
 """
 
 from __future__ import annotations
@@ -126,9 +128,10 @@ class SQLiteStore:
     def _keyword_db(self) -> Database:
         """A second connection for keyword search.
 
-        Why: FTS5's BM25 ranking is the longest step of a recall at 100k memories; SQLite runs it with the
-        GIL released, but one connection runs one statement at a time, so on the main connection it would
-        also hold up the vector search's sync read. On its own connection it runs next to the query
+        Why: keyword search runs in a worker thread beside the query embedding and the vector scan (FTS5's
+        BM25 ranking was the longest step of a recall at 100k memories); one connection runs one statement at
+        a time, so on the main connection its reads (the index's catch-up, FTS5's fallback) would also hold up
+        the vector search's sync read. On its own connection it runs next to the query
         embedding and the vector scan. A caller with a transaction open reads through it instead (it may
         hold writes not yet committed), and so does an in-memory database (it cannot be shared).
         """
