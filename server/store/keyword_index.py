@@ -50,16 +50,31 @@ class Tokenizer:
         )
         self._cache: dict[str, tuple[str, ...]] = {}
 
-    def instances(self, texts: list[str]) -> list[tuple[str, int]]:
-        """(term, i) for every token of texts[i], in no particular order."""
-        out: list[tuple[str, int]] = []
+    def tokens(self, texts: list[str], term_id) -> tuple[np.ndarray, np.ndarray]:
+        """(term ids, text indices), one pair per token of `texts`; `term_id` maps a term to its id.
+
+        Per term, one row with its documents as text: a long text has hundreds of tokens, and a Python tuple
+        per token made the first search at 100k conversation turns a matter of seconds.
+        """
+        tids, docs = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
         for start in range(0, len(texts), TOKENIZE_BATCH):
             chunk = texts[start : start + TOKENIZE_BATCH]
             with self.db.write():
                 self.db.executemany("INSERT INTO t(rowid, content) VALUES (?, ?)", [(start + i, s) for i, s in enumerate(chunk)])
-                out += self.db.execute("SELECT term, doc FROM v")
+                rows = self.db.execute("SELECT term, count(*), group_concat(doc) FROM v GROUP BY term")
                 self.db.execute("INSERT INTO t(t) VALUES ('delete-all')")
-        return out
+            if rows:
+                ids = np.fromiter((term_id(r[0]) for r in rows), dtype=np.int64, count=len(rows))
+                tids.append(np.repeat(ids, [r[1] for r in rows]))
+                docs.append(np.fromstring(",".join(r[2] for r in rows), dtype=np.int64, sep=","))  # parsed in C
+        return np.concatenate(tids), np.concatenate(docs)
+
+    def terms(self, text: str) -> set[str]:
+        with self.db.write():
+            self.db.execute("INSERT INTO t(rowid, content) VALUES (1, ?)", (text,))
+            found = {r[0] for r in self.db.execute("SELECT DISTINCT term FROM v")}
+            self.db.execute("INSERT INTO t(t) VALUES ('delete-all')")
+        return found
 
     def words(self, words: list[str]) -> list[tuple[str, ...]]:
         """Each query word's tokens in order (remembered: recall's words repeat)."""
@@ -116,12 +131,8 @@ class _Part:
     def n(self) -> int:
         return self.size - 1
 
-    def term_ids(self, instances: list[tuple[str, int]], first: int) -> tuple[np.ndarray, np.ndarray]:
-        """(term ids, document indices) of tokens given as (term, document index - first)."""
-        terms = self.terms
-        tids = np.fromiter((terms.setdefault(t, len(terms)) for t, _ in instances), dtype=np.int64, count=len(instances))
-        docs = np.fromiter((d for _, d in instances), dtype=np.int64, count=len(instances)) + first
-        return tids, docs
+    def term_id(self, term: str) -> int:
+        return self.terms.setdefault(term, len(self.terms))
 
     def add(self, rowids: list[int], tids: np.ndarray, docs: np.ndarray) -> None:
         """Append documents (rowids ascending, indices from `size` on) given one (term id, document) per token."""
@@ -240,7 +251,8 @@ class KeywordIndex:
                 )
                 if not rows:
                     break
-                t, d = part.term_ids(self.tokenizer.instances([r[1] for r in rows]), part.size + len(rowids))
+                t, d = self.tokenizer.tokens([r[1] for r in rows], part.term_id)
+                d += part.size + len(rowids)
                 rowids += [r[0] for r in rows]
                 tids.append(t)
                 docs.append(d)
@@ -292,7 +304,7 @@ class KeywordIndex:
         """Inside the hard delete's transaction, after it bumped `meta.vec_purge` to `purge_gen`: drop the text's
         postings here, and stay in step if we were (no other process can write meanwhile)."""
         db.on_rollback(self.reset)
-        terms = {term for term, _ in self.tokenizer.instances([text])}
+        terms = self.tokenizer.terms(text)
         with self._lock:
             part = self._parts.get(namespace)
             if part is not None:
