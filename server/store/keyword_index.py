@@ -3,7 +3,9 @@
 Why not FTS5's bm25() alone: FTS5 scores every row that matches any OR-ed query term with per-row calls
 back into the extension (instance counts, a docsize lookup per row), 10-14 ms of CPU per recall at 100k
 memories where 5k-20k rows match. Here each term's postings are arrays; one recall gathers the query terms'
-postings and accumulates BM25 with vectorised arithmetic and one `bincount` (bench/keyword_index.py).
+postings and accumulates BM25 with vectorised arithmetic and one `bincount`: ~1.5 ms at 100k. The first
+search of a namespace builds its postings (~1.2 s CPU for 100k short memories). Numbers: bench/keyword_index.py,
+bench/notes/recall-latency.md.
 
 Same terms as FTS5, by construction: texts are tokenised by FTS5 itself (`Tokenizer`: an in-memory FTS5
 table with memories_fts's tokenizer, read back through fts5vocab), and scores follow fts5_aux.c's bm25()
