@@ -100,6 +100,7 @@ class SQLiteStore:
 
     backend = "sqlite"
     _reader: Database | None = None  # see _keyword_db
+    keywords: KeywordIndex | None = None  # None: FTS5 ranks (and on PostgreSQL, which inherits this class)
 
     def __init__(self, path: str | Path, driver: str = "auto", busy_timeout_ms: int = 5000, keyword_index: str = "memory"):
         path = Path(path)
