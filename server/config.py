@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     frame_out_of_query: bool = Field(
         default=True, description="Recall: the words of a relative time frame the query names ('last month') are left out of its embedding and keywords; it still ranks by date (server/timeframe.py).",
     )
+    keyword_index: Literal["memory", "fts5"] = Field(
+        default="memory",
+        description="SQLite recall: BM25 from in-process postings (memory: same scores as FTS5's bm25() over the namespace, less CPU at 100k memories; server/store/keyword_index.py) or from FTS5.",
+    )
     busy_timeout_ms: int = Field(default=5000, ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
     # -- working memory and the core profile --

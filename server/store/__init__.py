@@ -137,7 +137,9 @@ def open_store(settings) -> Store:
         return PostgresStore(settings.database_url, timeout_s=max(1.0, settings.busy_timeout_ms / 1000))
     from server.store.sqlite import SQLiteStore
 
-    return SQLiteStore(settings.db, driver=settings.sqlite_driver, busy_timeout_ms=settings.busy_timeout_ms)
+    return SQLiteStore(
+        settings.db, driver=settings.sqlite_driver, busy_timeout_ms=settings.busy_timeout_ms, keyword_index=settings.keyword_index
+    )
 
 
 def open_database(settings):

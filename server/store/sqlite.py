@@ -2,7 +2,9 @@
 
 Vectors are persisted in a `vec0` table partitioned by namespace. Searching them
 goes through `VectorIndex`, an exact in-process copy of each namespace's vectors
-(see vector_index.py for why), kept in step with the file across processes.
+(see vector_index.py for why), kept in step with the file across processes. Keyword search
+ranks with `KeywordIndex`, BM25 from in-process postings of FTS5's own terms (keyword_index.py), and
+falls back to FTS5's bm25() for what the index leaves to it (or with REVERIE_KEYWORD_INDEX=fts5).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from server.errors import EmbeddingMismatch, InvalidInput
 from server.models import AuditEntry, Memory
 from server.store import MemoryFacts, Neighbour
 from server.store.driver import Database
+from server.store.keyword_index import KeywordIndex
 from server.store.migrations import migrate, schema_version
 from server.store.vector_index import VectorIndex
 
@@ -97,8 +100,9 @@ class SQLiteStore:
 
     backend = "sqlite"
     _reader: Database | None = None  # see _keyword_db
+    keywords: KeywordIndex | None = None  # None: FTS5 ranks (and on PostgreSQL, which inherits this class)
 
-    def __init__(self, path: str | Path, driver: str = "auto", busy_timeout_ms: int = 5000):
+    def __init__(self, path: str | Path, driver: str = "auto", busy_timeout_ms: int = 5000, keyword_index: str = "memory"):
         path = Path(path)
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -106,6 +110,8 @@ class SQLiteStore:
         self.db = Database(self.path, driver=driver, busy_timeout_ms=busy_timeout_ms)
         self.schema_version = migrate(self.db)
         self.vectors = VectorIndex(self.db)
+        # BM25 from in-process postings ("memory", keyword_index.py) or from FTS5's bm25() ("fts5").
+        self.keywords = KeywordIndex(self.db.driver) if keyword_index == "memory" else None
         self._bind_lock = threading.Lock()
         self._reader_lock = threading.Lock()
 
@@ -116,14 +122,17 @@ class SQLiteStore:
     def close(self) -> None:
         if self._reader is not None:
             self._reader.close()
+        if self.keywords is not None:
+            self.keywords.close()
         self.db.close()
 
     def _keyword_db(self) -> Database:
         """A second connection for keyword search.
 
-        Why: FTS5's BM25 ranking is the longest step of a recall at 100k memories; SQLite runs it with the
-        GIL released, but one connection runs one statement at a time, so on the main connection it would
-        also hold up the vector search's sync read. On its own connection it runs next to the query
+        Why: keyword search runs in a worker thread beside the query embedding and the vector scan (FTS5's
+        BM25 ranking was the longest step of a recall at 100k memories); one connection runs one statement at
+        a time, so on the main connection its reads (the index's catch-up, FTS5's fallback) would also hold up
+        the vector search's sync read. On its own connection it runs next to the query
         embedding and the vector scan. A caller with a transaction open reads through it instead (it may
         hold writes not yet committed), and so does an in-memory database (it cannot be shared).
         """
@@ -316,9 +325,10 @@ class SQLiteStore:
     def purge(self, namespace: str, memory_id: str, content_hash: str) -> None:
         """Hard delete: the text leaves the row, the FTS index, the vector table and the logs."""
         with self.db.write():
-            rowid = self.rowid_of(namespace, memory_id)
-            if rowid is None:
+            row = self.db.one("SELECT rowid, content FROM memories WHERE +namespace = ? AND id = ?", (namespace, memory_id))
+            if row is None:
                 return
+            rowid, text = row
             # The FTS trigger removes the old terms (secure-delete is on for the index).
             self.db.execute(
                 "UPDATE memories SET content = '', tags = '[]', purged = 1, session_id = NULL WHERE rowid = ?",
@@ -334,6 +344,8 @@ class SQLiteStore:
                 self.db.execute("UPDATE recalls SET query = ? WHERE id = ?", (f"[purged sha256:{query_hash}]", recall_id))
             self.vectors.bump(purge=True)
             self.vectors.removed(namespace, rowid)
+            if self.keywords is not None:
+                self.keywords.purged(self.db, namespace, rowid, text, int(self.get_meta("vec_purge") or 0))
 
     def compact(self) -> None:
         """Make deleted text unrecoverable from the file: rewrite FTS segments, checkpoint and truncate the WAL."""
@@ -343,6 +355,16 @@ class SQLiteStore:
 
     # -- search ----------------------------------------------------------------------------
     def keyword_search(self, namespace: str, match: str, limit: int) -> list[tuple[int, float]]:
+        """BM25 candidates as (rowid, score) with higher = better: from the in-process index when it can
+        answer (keyword_index.py), else from FTS5."""
+        db = self._keyword_db()
+        if self.keywords is not None:
+            hits = self.keywords.search(db, namespace, match, limit)
+            if hits is not None:
+                return hits
+        return self.fts5_search(namespace, match, limit)
+
+    def fts5_search(self, namespace: str, match: str, limit: int) -> list[tuple[int, float]]:
         """FTS5 BM25 candidates as (rowid, score) with higher = better.
 
         The index is shared by all namespaces. Fast path: the best `4 * limit` hits overall, then keep this
