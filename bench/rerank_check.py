@@ -6,13 +6,16 @@
     python bench/rerank_check.py LOCOMO.json --limit 5 --switch pool [--sleep]
     python bench/rerank_check.py LONGMEMEVAL.json --format longmemeval --limit 30 --switch session-support [--replied-context]
     python bench/rerank_check.py LONGMEMEVAL.json --format longmemeval --limit 30 --switch frame-words --replied-context [--context-words 150]
+    python bench/rerank_check.py LONGMEMEVAL.json --format longmemeval --limit 30 --switch passages [--replied-context --context-words 100]
 
 (`--switch time-frames` flips recall's preference for memories dated inside a time frame the question names,
 `service.TIME_FRAME_BOOST`, instead of the reranker, which then stays at its default; `--switch pool` flips the
 candidate pool's floor, `search.POOL_MIN`, between its default and 200; `--switch session-support` flips the
 support a memory gets from its own session's other matches, `Settings.session_support`, server/sessionrank.py;
 `--switch frame-words` flips whether the words of a time frame the question names stay out of its embedding and
-keywords, `Settings.frame_out_of_query`, server/timeframe.py.
+keywords, `Settings.frame_out_of_query`, server/timeframe.py; `--switch passages` ingests long memories with their
+passage vectors and flips whether recall scores a memory by the best of them, `Settings.passage_vectors`,
+server/passages.py.
 With any switch, the two rows differ in nothing else. `--sleep` runs a sleep pass after each ingest, as
 `reverie bench retrieval --sleep` does; `--replied-context` gives LongMemEval's user turns the assistant turn they
 answer as context, as `reverie bench retrieval --replied-context` does, cut to its first N words with
@@ -46,7 +49,8 @@ POOL_MIN = search_module.POOL_MIN
 
 
 SWITCHES = {"rerank": ("hybrid", "learned"), "time-frames": ("no-frames", "frames"), "pool": (f"pool-{POOL_MIN}", "pool-200"),
-            "session-support": ("no-support", "support"), "frame-words": ("frame-words-in", "frame-words-out")}
+            "session-support": ("no-support", "support"), "frame-words": ("frame-words-in", "frame-words-out"),
+            "passages": ("no-passages", "passages")}
 
 
 class _BothRankings(ReverieSystem):
@@ -64,6 +68,8 @@ class _BothRankings(ReverieSystem):
             self.service.settings = self.settings.model_copy(update={"session_support": self.settings.session_support if on else 0.0})
         elif self.switch == "frame-words":
             self.service.settings = self.settings.model_copy(update={"frame_out_of_query": on})
+        elif self.switch == "passages":  # ingested with them; the off row's recall ignores them
+            self.service.settings = self.settings.model_copy(update={"passage_vectors": on})
         else:
             service_module.TIME_FRAME_BOOST = FRAME_BOOST if on else 0.0
         return super().search(question, depth, "hybrid")

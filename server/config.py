@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     frame_out_of_query: bool = Field(
         default=True, description="Recall: the words of a relative time frame the query names ('last month') are left out of its embedding and keywords; it still ranks by date (server/timeframe.py).",
     )
+    passage_vectors: bool = Field(
+        default=True, description="Long memories also get a vector per passage (a few sentences), and recall scores them by the best one (server/passages.py); off: one vector per memory.",
+    )
     busy_timeout_ms: int = Field(default=5000, ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
     # -- working memory and the core profile --

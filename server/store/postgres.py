@@ -133,7 +133,7 @@ class PostgresStore(SQLiteStore):
             )
 
     # -- memories ------------------------------------------------------------------------------
-    def insert(self, memory: Memory, vector: np.ndarray | None) -> int:
+    def insert(self, memory: Memory, vector: np.ndarray | None, passages: np.ndarray | None = None) -> int:
         with self.db.write():
             placeholders = ", ".join("?" for _ in COLUMNS)
             # ON CONFLICT rather than catching the violation: a failed statement would abort the caller's transaction.

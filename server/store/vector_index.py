@@ -115,6 +115,10 @@ class _Partition:
     max_rowid: int = 0
     position: dict[int, int] = field(default_factory=dict)
     sketch: _Sketch | None = None
+    # Passage vectors of long memories (server/passages.py): row j belongs to the memory at row `owner[j]`.
+    passages: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    owner: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    passage_count: int = 0
 
     def candidates(self, query: np.ndarray, keep: int, active_only: bool) -> np.ndarray | None:
         """The first pass of a two-pass search; None when the partition is small enough to scan exactly."""
@@ -134,6 +138,33 @@ class _Partition:
         self.position.pop(int(self.rowids[i]), None)
         if self.sketch is not None and i < self.sketch.size:
             self.sketch.rows[i] = 0.0
+        if self.passage_count:
+            self.passages[: self.passage_count][self.owner[: self.passage_count] == i] = 0.0
+
+    def append_passages(self, owners: np.ndarray, vectors: np.ndarray) -> None:
+        """Add passage vectors; `owners` are their memories' rowids (already appended: the memory comes first)."""
+        rows = np.fromiter((self.position.get(int(r), -1) for r in owners), dtype=np.int64, count=len(owners))
+        keep = rows >= 0
+        rows, vectors = rows[keep], vectors[keep]
+        need = self.passage_count + len(rows)
+        if need > len(self.owner):
+            capacity = max(need, 2 * len(self.owner), 256)
+            grown = np.zeros((capacity, self.dim), dtype=np.float32)
+            grown[: self.passage_count] = self.passages[: self.passage_count]
+            self.passages = grown
+            self.owner = np.resize(self.owner, capacity)
+        self.passages[self.passage_count : need] = vectors
+        self.owner[self.passage_count : need] = rows
+        self.passage_count = need
+
+    def best_passage(self, query: np.ndarray) -> np.ndarray | None:
+        """Per memory row, the best cosine of its passages (-inf for rows without any); None when there are none."""
+        m = self.passage_count
+        if not m:
+            return None
+        best = np.full(self.size, -np.inf, dtype=np.float32)
+        np.maximum.at(best, self.owner[:m], self.passages[:m] @ query)
+        return best
 
     def append(self, rowids: np.ndarray, vectors: np.ndarray, active: np.ndarray) -> None:
         need = self.size + len(rowids)
@@ -286,10 +317,28 @@ class VectorIndex:
                 raise
         if not rows:
             return
+        after = part.max_rowid
         rowids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), part.dim)
         active = np.fromiter((bool(r[2]) for r in rows), dtype=bool, count=len(rows))
         part.append(rowids, vectors, active)
+        self._load_passages(namespace, part, after)
+
+    def _load_passages(self, namespace: str, part: _Partition, after: int) -> None:
+        """Append the passage vectors of the namespace's memories past rowid `after` (written with their memory)."""
+        try:
+            rows = self.db.execute(
+                "SELECT memory_rowid, embedding FROM memory_passages WHERE namespace = ? AND memory_rowid > ? "
+                "ORDER BY memory_rowid, seq",
+                (namespace, after),
+            )
+        except Exception as exc:
+            if "no such table" in str(exc):
+                return
+            raise
+        if rows:
+            owners = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            part.append_passages(owners, np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), part.dim))
 
     def _refresh_active(self, namespace: str, part: _Partition) -> None:
         rows = self.db.execute("SELECT rowid FROM memories WHERE namespace = ? AND status = 'active'", (namespace,))
@@ -304,7 +353,7 @@ class VectorIndex:
         return part
 
     # -- changes made by this process -------------------------------------------------------
-    def added(self, namespace: str, rowid: int, vector: np.ndarray, active: bool) -> None:
+    def added(self, namespace: str, rowid: int, vector: np.ndarray, active: bool, passages: np.ndarray | None = None) -> None:
         with self._lock:
             part = self._parts.get(namespace)
             # Trigger: another process committed vectors we have not loaded yet. Why: appending ours now
@@ -313,6 +362,8 @@ class VectorIndex:
             in_step = self._seen_gen == self._generations()[0]
             if part is not None and in_step and rowid > part.max_rowid:
                 part.append(np.array([rowid], dtype=np.int64), np.asarray(vector, dtype=np.float32)[None, :], np.array([active]))
+                if passages is not None and len(passages):
+                    part.append_passages(np.full(len(passages), rowid, dtype=np.int64), np.asarray(passages, dtype=np.float32))
         self.bump()
         self.db.on_rollback(self.reset)
 
@@ -344,11 +395,15 @@ class VectorIndex:
             return {r: part.matrix[part.position[r]].copy() for r in map(int, rowids) if r in part.position}
 
     # -- search ------------------------------------------------------------------------------
-    def search(self, namespace: str, vector: np.ndarray, limit: int, active_only: bool, exact: bool = False) -> list[tuple[int, float]]:
+    def search(
+        self, namespace: str, vector: np.ndarray, limit: int, active_only: bool, exact: bool = False, passages: bool = True
+    ) -> list[tuple[int, float]]:
         """Top `limit` (rowid, cosine) pairs; vectors are unit length, so cosine is a dot product.
 
         Scores are always exact float32 dot products; in a large namespace only the first pass's
-        candidates are scored (see `_Sketch`) unless `exact` asks for a full scan.
+        candidates are scored (see `_Sketch`) unless `exact` asks for a full scan. With `passages`, a long
+        memory scores the best of its own vector and its passages' (server/passages.py); every memory
+        with a passage among the best `limit` is scored, whatever the first pass kept.
         """
         query = np.asarray(vector, dtype=np.float32)
         # Lock order everywhere is database, then index: writers hold the database
@@ -363,11 +418,16 @@ class VectorIndex:
             # spinning, not speed, on a 2-core machine (bench/recall_stages.py measures the search's CPU).
             with blas.one_thread():
                 rows = None if exact else part.candidates(query, max(RESCORE_MIN, RESCORE_PER_RESULT * limit), active_only)
+                best = part.best_passage(query) if passages else None
+                if rows is not None and best is not None:
+                    rows = np.union1d(rows, np.argpartition(-best, min(limit, n) - 1)[:limit] if limit < n else np.arange(n))
                 if rows is None:
                     rows = np.arange(n)
                     scores = part.matrix[:n] @ query
                 else:
                     scores = part.matrix[rows] @ query
+                if best is not None:
+                    scores = np.maximum(scores, best[rows])
             if active_only:
                 scores = np.where(part.active[rows], scores, -np.inf)
             take = min(limit, len(rows))
