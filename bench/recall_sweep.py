@@ -6,7 +6,8 @@
     python -m bench.recall_sweep ingest /path/to/longmemeval_s.json --format longmemeval --store DIR --limit 20
     python -m bench.recall_sweep misses /path/to/locomo10.json --store DIR --limit 3 --show 20
 
-A variant sets module constants (`service.X` in server.service, likewise `search.X`, `sessionrank.X`, `timeframe.X`) for
+A variant sets module constants (`service.X` in server.service, likewise `search.X`, `sessionrank.X`, `timeframe.X`,
+`passages.X`) for
 its run; each starts from the defaults. `--strategy vector` (or keyword) scores that baseline on the
 same stores. Scores are those of `reverie bench retrieval`: turn-level evidence recall@k for LoCoMo,
 session-level recall_all@k for LongMemEval. Ingest goes through the real write path, so write-side
@@ -49,10 +50,10 @@ def ingest(dataset, store_dir: Path, cache_dir: Path, replied: bool = False) -> 
 
 
 def score(dataset, store_dir: Path, cache_dir: Path, variants: dict[str, dict], ks=(5, 10, 20), strategy: str = "hybrid") -> None:
-    from server import search, service, sessionrank, timeframe
+    from server import passages, search, service, sessionrank, timeframe
     from server.bench.metrics import aggregate, first_appearance, percentile, session_metrics, turn_metrics
 
-    modules = {"service": service, "search": search, "sessionrank": sessionrank, "timeframe": timeframe}
+    modules = {"service": service, "search": search, "sessionrank": sessionrank, "timeframe": timeframe, "passages": passages}
     turn_level = dataset.level == "turn"
     metric = "recall@{k}" if turn_level else "recall_all@{k}"
     depth = max(ks) if turn_level else min(100, 3 * max(ks))  # as `evaluate`: sessions need more hits

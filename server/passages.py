@@ -18,6 +18,9 @@ import re
 
 LONG_WORDS = 40  # a memory with more words than this gets passages
 PASSAGE_WORDS = 30  # most words in one passage
+# A long memory's vector score: its own cosine plus WEIGHT x how much its best passage beats it (1: the best of
+# the two, max-pooled; 0: passages ignored). Read by VectorIndex.search.
+WEIGHT = 1.0
 
 # A sentence ends at . ! ? (and closing quotes or brackets) before whitespace, or at a line break.
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+|\s*\n+\s*")

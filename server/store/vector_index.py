@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from server import blas
+from server import passages as _passages
 
 # Up to this many new vectors (or a quarter of the partition) are fetched one by one; more, by one scan.
 POINT_LOOKUPS = 256
@@ -150,7 +151,8 @@ class _Partition:
         if need > len(self.owner):
             capacity = max(need, 2 * len(self.owner), 256)
             grown = np.zeros((capacity, self.dim), dtype=np.float32)
-            grown[: self.passage_count] = self.passages[: self.passage_count]
+            if self.passage_count:
+                grown[: self.passage_count] = self.passages[: self.passage_count]
             self.passages = grown
             self.owner = np.resize(self.owner, capacity)
         self.passages[self.passage_count : need] = vectors
@@ -426,8 +428,8 @@ class VectorIndex:
                     scores = part.matrix[:n] @ query
                 else:
                     scores = part.matrix[rows] @ query
-                if best is not None:
-                    scores = np.maximum(scores, best[rows])
+                if best is not None:  # own + WEIGHT x how much better the best passage matches (1: max-pooled)
+                    scores = scores + _passages.WEIGHT * np.maximum(best[rows] - scores, 0.0)
             if active_only:
                 scores = np.where(part.active[rows], scores, -np.inf)
             take = min(limit, len(rows))
