@@ -12,6 +12,11 @@ Large namespaces are searched in two passes (see `_Sketch`): a dot product over
 then the full float32 dot product ranks those exactly. `bench/vector_check.py`
 measures how often the two-pass top 10 differs from a full exact scan.
 
+Long memories also have passage vectors (server/passages.py, the `memory_passages`
+table, written in the memory's transaction): each partition keeps them beside its
+matrix with the row of the memory they belong to, loads them with that memory's
+vector, and a search can score a memory by the best of its own and its passages'.
+
 Staying in step across processes: every transaction that adds a vector or
 changes a memory's status bumps `meta.vec_gen` (and `meta.vec_purge` for hard
 deletes). Before a search the index compares them with what it has seen: its
@@ -120,6 +125,7 @@ class _Partition:
     passages: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
     owner: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     passage_count: int = 0
+    passage_sketch: _Sketch | None = None  # the first pass over many passages, as `sketch` over many memories
 
     def candidates(self, query: np.ndarray, keep: int, active_only: bool) -> np.ndarray | None:
         """The first pass of a two-pass search; None when the partition is small enough to scan exactly."""
@@ -140,7 +146,10 @@ class _Partition:
         if self.sketch is not None and i < self.sketch.size:
             self.sketch.rows[i] = 0.0
         if self.passage_count:
-            self.passages[: self.passage_count][self.owner[: self.passage_count] == i] = 0.0
+            gone = np.flatnonzero(self.owner[: self.passage_count] == i)
+            self.passages[gone] = 0.0
+            if self.passage_sketch is not None:
+                self.passage_sketch.rows[gone[gone < self.passage_sketch.size]] = 0.0
 
     def append_passages(self, owners: np.ndarray, vectors: np.ndarray) -> None:
         """Add passage vectors; `owners` are their memories' rowids (already appended: the memory comes first)."""
@@ -159,14 +168,28 @@ class _Partition:
         self.owner[self.passage_count : need] = rows
         self.passage_count = need
 
-    def best_passage(self, query: np.ndarray) -> np.ndarray | None:
-        """Per memory row, the best cosine of its passages (-inf for rows without any); None when there are none."""
+    def best_passage(self, query: np.ndarray, keep: int | None, active_only: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(per memory row the best cosine of its passages, -inf without any; the passages scored: their memory
+        rows, their cosines); None when there are no passages.
+
+        Many passages are searched in two passes like the memories (`_Sketch`): only the `keep` passages the
+        first pass ranks best are scored (all of them when `keep` is None).
+        """
         m = self.passage_count
         if not m:
             return None
+        if keep is None or m < TWO_PASS_MIN_ROWS or keep * 4 > m:
+            owners, scores = self.owner[:m], self.passages[:m] @ query
+        else:
+            if self.passage_sketch is None or m >= 2 * self.passage_sketch.rows_at_fit:
+                self.passage_sketch = _Sketch.fit(self.passages[:m], len(self.owner))
+            elif self.passage_sketch.size < m:
+                self.passage_sketch.extend(self.passages[:m], len(self.owner))
+            rows = self.passage_sketch.nearest(query, keep, self.active[self.owner[:m]] if active_only else None)
+            owners, scores = self.owner[rows], self.passages[rows] @ query
         best = np.full(self.size, -np.inf, dtype=np.float32)
-        np.maximum.at(best, self.owner[:m], self.passages[:m] @ query)
-        return best
+        np.maximum.at(best, owners, scores)
+        return best, owners, scores
 
     def append(self, rowids: np.ndarray, vectors: np.ndarray, active: np.ndarray) -> None:
         need = self.size + len(rowids)
@@ -419,17 +442,19 @@ class VectorIndex:
             # Matrix-vector products are bound by memory bandwidth: a second BLAS thread adds hand-offs and
             # spinning, not speed, on a 2-core machine (bench/recall_stages.py measures the search's CPU).
             with blas.one_thread():
-                rows = None if exact else part.candidates(query, max(RESCORE_MIN, RESCORE_PER_RESULT * limit), active_only)
-                best = part.best_passage(query) if passages else None
-                if rows is not None and best is not None:
-                    rows = np.union1d(rows, np.argpartition(-best, min(limit, n) - 1)[:limit] if limit < n else np.arange(n))
+                keep = max(RESCORE_MIN, RESCORE_PER_RESULT * limit)
+                rows = None if exact else part.candidates(query, keep, active_only)
+                best = part.best_passage(query, None if exact else keep, active_only) if passages else None
+                if rows is not None and best is not None:  # memories with a top passage are scored too
+                    _, owners, top = best
+                    rows = np.union1d(rows, owners[np.argpartition(-top, limit - 1)[:limit]] if limit < len(top) else owners)
                 if rows is None:
                     rows = np.arange(n)
                     scores = part.matrix[:n] @ query
                 else:
                     scores = part.matrix[rows] @ query
                 if best is not None:  # own + WEIGHT x how much better the best passage matches (1: max-pooled)
-                    scores = scores + _passages.WEIGHT * np.maximum(best[rows] - scores, 0.0)
+                    scores = scores + _passages.WEIGHT * np.maximum(best[0][rows] - scores, 0.0)
             if active_only:
                 scores = np.where(part.active[rows], scores, -np.inf)
             take = min(limit, len(rows))
