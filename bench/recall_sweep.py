@@ -27,18 +27,19 @@ from pathlib import Path
 MODEL_CACHE = Path(__file__).resolve().parents[1] / ".pytest_cache" / "reverie-models"
 
 
-def _system(store_dir: Path, cache_dir: Path, replied: bool = False):
+def _system(store_dir: Path, cache_dir: Path, replied: bool = False, context_words: int | None = None):
     from server.app import load_ops
     from server.bench.retrieval import ReverieSystem
     from server.config import Settings
     from server.embed import FastEmbedEmbedder
 
     settings = Settings(db=store_dir / "unused.db", embedding_model="offline", embedding_cache_dir=cache_dir, max_content_bytes=1 << 20)
-    return ReverieSystem(settings, FastEmbedEmbedder("offline", cache_dir), load_ops(settings), store_dir, replied=replied)
+    return ReverieSystem(settings, FastEmbedEmbedder("offline", cache_dir), load_ops(settings), store_dir, replied=replied,
+                         context_words=context_words)
 
 
-def ingest(dataset, store_dir: Path, cache_dir: Path, replied: bool = False) -> None:
-    system = _system(store_dir, cache_dir, replied)
+def ingest(dataset, store_dir: Path, cache_dir: Path, replied: bool = False, context_words: int | None = None) -> None:
+    system = _system(store_dir, cache_dir, replied, context_words)
     for conv in dataset.conversations:
         system.start(conv)
         for session in conv.sessions:
@@ -172,13 +173,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=3)
     parser.add_argument("--cache-dir", type=Path, default=MODEL_CACHE, help="embedding model cache (ONNX export)")
     parser.add_argument("--replied-context", action="store_true", help="ingest: LongMemEval user turns carry the assistant turn they answer as context")
+    parser.add_argument("--context-words", type=int, help="ingest, with --replied-context: the assistant turn cut to its first N words")
     parser.add_argument("--show", type=int, default=0, help="misses: print this many missed evidence turns")
     parser.add_argument("--variant", action="append", default=[], metavar="NAME=JSON", help="constants to set, e.g. share5='{\"service.NEIGHBOR_SHARE\": 0.5}'")
     args = parser.parse_args(argv)
     dataset = load(args.format, args.path, limit=args.limit, offset=args.offset)
     args.store.mkdir(parents=True, exist_ok=True)
     if args.action == "ingest":
-        ingest(dataset, args.store, args.cache_dir, args.replied_context)
+        ingest(dataset, args.store, args.cache_dir, args.replied_context, args.context_words)
         return 0
     if args.action == "misses":
         misses(dataset, args.store, args.cache_dir, show=args.show)
