@@ -3,8 +3,8 @@
 Why: one vector per memory is an average of everything the text says. A long message about croissants that
 ends "By the way, I just baked a chocolate cake for my friend's birthday" has a vector about pastry, and a
 question about the cake finds it only by chance; the embedder also reads only the first 256 tokens, so
-whatever comes after them is not in the vector at all. Recall scores a memory by the best of its own vector
-and its passages' (max-pooled, `VectorIndex.search`), so the one sentence that matches counts.
+whatever comes after them is not in the vector at all. Recall raises a memory's cosine towards that of its
+best passage (`WEIGHT` below: half-way, `VectorIndex.search`), so the one sentence that matches counts.
 
 Which memories: longer than `LONG_WORDS` words. Below it the text is a few sentences that one vector holds
 well (all-MiniLM-L6-v2 was trained on sentence pairs of at most 128 tokens, about 100 words), and passages
@@ -19,8 +19,12 @@ import re
 LONG_WORDS = 40  # a memory with more words than this gets passages
 PASSAGE_WORDS = 30  # most words in one passage
 # A long memory's vector score: its own cosine plus WEIGHT x how much its best passage beats it (1: the best of
-# the two, max-pooled; 0: passages ignored). Read by VectorIndex.search.
-WEIGHT = 1.0
+# the two, max-pooled; 0: passages ignored). Read by VectorIndex.search. Why halfway: a passage is a few
+# sentences, and a short text's cosine runs higher than a long one's, so the full max lifts long messages
+# that merely share a phrase. Measured on one ingest each (bench/notes/retrieval.md, Session 7): 0.5 was at
+# least as good as 0 and 1 on every dev figure (LoCoMo conv 1-5 recall@10 0.749 / 0.754 / 0.754,
+# LongMemEval 1-30 ndcg_any@10 0.884 / 0.895 / 0.881, recall_all@5 equal).
+WEIGHT = 0.5
 
 # A sentence ends at . ! ? (and closing quotes or brackets) before whitespace, or at a line break.
 _SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+|\s*\n+\s*")

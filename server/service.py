@@ -511,7 +511,7 @@ class MemoryService:
                 keywords = self._pool_for("_query_pool", 4).submit(self.store.keyword_search, req.namespace, match, pool)
         if req.strategy in ("hybrid", "vector"):
             qvec = self.embedder.embed_query(words)
-            # A long memory scores the best of its own vector and its passages' (server/passages.py).
+            # A long memory's cosine is raised towards its best passage's (server/passages.py).
             vector_hits = self.store.vector_search(req.namespace, qvec, pool, active_only=active_only, passages=self.settings.passage_vectors)
         if keywords is not None:
             keyword_hits = keywords.result()

@@ -393,7 +393,7 @@ class SQLiteStore:
         return [(rowid, -score) for rowid, score in rows]
 
     def vector_search(self, namespace: str, vector: np.ndarray, limit: int, active_only: bool, passages: bool = False) -> list[tuple[int, float]]:
-        """(rowid, cosine) best first; with `passages`, a long memory's cosine is the best of its own and its passages'."""
+        """(rowid, cosine) best first; with `passages`, a long memory's cosine is raised towards its best passage's."""
         return self.vectors.search(namespace, vector, limit, active_only, passages=passages)
 
     # -- listing, history, stats --------------------------------------------------------------

@@ -15,7 +15,7 @@ measures how often the two-pass top 10 differs from a full exact scan.
 Long memories also have passage vectors (server/passages.py, the `memory_passages`
 table, written in the memory's transaction): each partition keeps them beside its
 matrix with the row of the memory they belong to, loads them with that memory's
-vector, and a search can score a memory by the best of its own and its passages'.
+vector, and a search can raise a memory's score towards its best passage's.
 
 Staying in step across processes: every transaction that adds a vector or
 changes a memory's status bumps `meta.vec_gen` (and `meta.vec_purge` for hard
@@ -427,7 +427,7 @@ class VectorIndex:
 
         Scores are always exact float32 dot products; in a large namespace only the first pass's
         candidates are scored (see `_Sketch`) unless `exact` asks for a full scan. With `passages`, a long
-        memory scores the best of its own vector and its passages' (server/passages.py); every memory
+        memory's cosine is raised towards its best passage's (`passages.WEIGHT`, server/passages.py); every memory
         with a passage among the best `limit` is scored, whatever the first pass kept.
         """
         query = np.asarray(vector, dtype=np.float32)
