@@ -5,6 +5,7 @@
         --variant base='{}' --variant share5='{"service.NEIGHBOR_SHARE": 0.5}'
     python -m bench.recall_sweep ingest /path/to/longmemeval_s.json --format longmemeval --store DIR --limit 20
     python -m bench.recall_sweep misses /path/to/locomo10.json --store DIR --limit 3 --show 20
+    python -m bench.recall_sweep score /path/to/longmemeval_s.json --format longmemeval --store DIR --limit 30 --ranks 9a707b82
 
 A variant sets module constants (`service.X` in server.service, likewise `search.X`, `sessionrank.X`, `timeframe.X`,
 `passages.X`) for
@@ -50,7 +51,11 @@ def ingest(dataset, store_dir: Path, cache_dir: Path, replied: bool = False, con
         print(f"{conv.id}: {dict(system.decisions)}", file=sys.stderr)
 
 
-def score(dataset, store_dir: Path, cache_dir: Path, variants: dict[str, dict], ks=(5, 10, 20), strategy: str = "hybrid") -> None:
+def score(
+    dataset, store_dir: Path, cache_dir: Path, variants: dict[str, dict], ks=(5, 10, 20), strategy: str = "hybrid",
+    ranks: frozenset[str] = frozenset(),
+) -> None:
+    """Print each variant's scores; for the questions (LongMemEval ids) in `ranks`, where each evidence session ranks."""
     from server import passages, search, service, sessionrank, timeframe
     from server.bench.metrics import aggregate, first_appearance, percentile, session_metrics, turn_metrics
 
@@ -79,6 +84,10 @@ def score(dataset, store_dir: Path, cache_dir: Path, variants: dict[str, dict], 
                         else:
                             row.update(session_metrics(q.evidence, first_appearance([h.turns for h in hits], session_of), k))
                     rows.append((q.category, row))
+                    if conv.id in ranks:
+                        order = first_appearance([h.turns for h in hits], session_of)
+                        where = sorted((order.index(e) + 1 if e in order else depth + 1) for e in q.evidence)
+                        print(f"{name:<16} {conv.id}: evidence sessions rank {where} (of {len(order)})", flush=True)
                 system.close()
         finally:
             for key, value in saved.items():
@@ -174,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache-dir", type=Path, default=MODEL_CACHE, help="embedding model cache (ONNX export)")
     parser.add_argument("--replied-context", action="store_true", help="ingest: LongMemEval user turns carry the assistant turn they answer as context")
     parser.add_argument("--context-words", type=int, help="ingest, with --replied-context: the assistant turn cut to its first N words")
+    parser.add_argument("--ranks", help="score, LongMemEval: comma-separated question ids whose evidence sessions' ranks to print")
     parser.add_argument("--show", type=int, default=0, help="misses: print this many missed evidence turns")
     parser.add_argument("--variant", action="append", default=[], metavar="NAME=JSON", help="constants to set, e.g. share5='{\"service.NEIGHBOR_SHARE\": 0.5}'")
     args = parser.parse_args(argv)
@@ -193,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         except json.JSONDecodeError as exc:
             parser.error(f"--variant {name}: {exc}")
     ks = (5, 10, 20) if dataset.level == "turn" else (1, 5, 10)
-    score(dataset, args.store, args.cache_dir, variants, ks, args.strategy)
+    score(dataset, args.store, args.cache_dir, variants, ks, args.strategy, frozenset(args.ranks.split(",")) if args.ranks else frozenset())
     return 0
 
 
