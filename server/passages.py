@@ -21,9 +21,9 @@ PASSAGE_WORDS = 30  # most words in one passage
 # A long memory's vector score: its own cosine plus WEIGHT x how much its best passage beats it (1: the best of
 # the two, max-pooled; 0: passages ignored). Read by VectorIndex.search. Why halfway: a passage is a few
 # sentences, and a short text's cosine runs higher than a long one's, so the full max lifts long messages
-# that merely share a phrase. Measured on one ingest each (bench/notes/retrieval.md, Session 7): 0.5 was at
-# least as good as 0 and 1 on every dev figure (LoCoMo conv 1-5 recall@10 0.749 / 0.754 / 0.754,
-# LongMemEval 1-30 ndcg_any@10 0.884 / 0.895 / 0.881, recall_all@5 equal).
+# that merely share a phrase. Measured on one ingest each (bench/notes/retrieval.md, Session 7), weights
+# 0 / 0.5 / 1 on the dev slices: LoCoMo conv 1-5 recall@10 0.749 / 0.754 / 0.754, LongMemEval 1-30
+# ndcg_any@10 0.884 / 0.895 / 0.881 (recall_all@5 equal).
 WEIGHT = 0.5
 
 # A sentence ends at . ! ? (and closing quotes or brackets) before whitespace, or at a line break.
