@@ -5,8 +5,10 @@
         --variant base='{}' --variant share5='{"service.NEIGHBOR_SHARE": 0.5}'
     python -m bench.recall_sweep ingest /path/to/longmemeval_s.json --format longmemeval --store DIR --limit 20
     python -m bench.recall_sweep misses /path/to/locomo10.json --store DIR --limit 3 --show 20
+    python -m bench.recall_sweep score /path/to/longmemeval_s.json --format longmemeval --store DIR --limit 30 --ranks 9a707b82
 
-A variant sets module constants (`service.X` in server.service, likewise `search.X`, `sessionrank.X`, `timeframe.X`) for
+A variant sets module constants (`service.X` in server.service, likewise `search.X`, `sessionrank.X`, `timeframe.X`,
+`passages.X`) for
 its run; each starts from the defaults. `--strategy vector` (or keyword) scores that baseline on the
 same stores. Scores are those of `reverie bench retrieval`: turn-level evidence recall@k for LoCoMo,
 session-level recall_all@k for LongMemEval. Ingest goes through the real write path, so write-side
@@ -26,18 +28,19 @@ from pathlib import Path
 MODEL_CACHE = Path(__file__).resolve().parents[1] / ".pytest_cache" / "reverie-models"
 
 
-def _system(store_dir: Path, cache_dir: Path, replied: bool = False):
+def _system(store_dir: Path, cache_dir: Path, replied: bool = False, context_words: int | None = None):
     from server.app import load_ops
     from server.bench.retrieval import ReverieSystem
     from server.config import Settings
     from server.embed import FastEmbedEmbedder
 
     settings = Settings(db=store_dir / "unused.db", embedding_model="offline", embedding_cache_dir=cache_dir, max_content_bytes=1 << 20)
-    return ReverieSystem(settings, FastEmbedEmbedder("offline", cache_dir), load_ops(settings), store_dir, replied=replied)
+    return ReverieSystem(settings, FastEmbedEmbedder("offline", cache_dir), load_ops(settings), store_dir, replied=replied,
+                         context_words=context_words)
 
 
-def ingest(dataset, store_dir: Path, cache_dir: Path, replied: bool = False) -> None:
-    system = _system(store_dir, cache_dir, replied)
+def ingest(dataset, store_dir: Path, cache_dir: Path, replied: bool = False, context_words: int | None = None) -> None:
+    system = _system(store_dir, cache_dir, replied, context_words)
     for conv in dataset.conversations:
         system.start(conv)
         for session in conv.sessions:
@@ -48,11 +51,15 @@ def ingest(dataset, store_dir: Path, cache_dir: Path, replied: bool = False) -> 
         print(f"{conv.id}: {dict(system.decisions)}", file=sys.stderr)
 
 
-def score(dataset, store_dir: Path, cache_dir: Path, variants: dict[str, dict], ks=(5, 10, 20), strategy: str = "hybrid") -> None:
-    from server import search, service, sessionrank, timeframe
+def score(
+    dataset, store_dir: Path, cache_dir: Path, variants: dict[str, dict], ks=(5, 10, 20), strategy: str = "hybrid",
+    ranks: frozenset[str] = frozenset(),
+) -> None:
+    """Print each variant's scores; for the questions (LongMemEval ids) in `ranks`, where each evidence session ranks."""
+    from server import passages, search, service, sessionrank, timeframe
     from server.bench.metrics import aggregate, first_appearance, percentile, session_metrics, turn_metrics
 
-    modules = {"service": service, "search": search, "sessionrank": sessionrank, "timeframe": timeframe}
+    modules = {"service": service, "search": search, "sessionrank": sessionrank, "timeframe": timeframe, "passages": passages}
     turn_level = dataset.level == "turn"
     metric = "recall@{k}" if turn_level else "recall_all@{k}"
     depth = max(ks) if turn_level else min(100, 3 * max(ks))  # as `evaluate`: sessions need more hits
@@ -77,6 +84,10 @@ def score(dataset, store_dir: Path, cache_dir: Path, variants: dict[str, dict], 
                         else:
                             row.update(session_metrics(q.evidence, first_appearance([h.turns for h in hits], session_of), k))
                     rows.append((q.category, row))
+                    if conv.id in ranks:
+                        order = first_appearance([h.turns for h in hits], session_of)
+                        where = sorted((order.index(e) + 1 if e in order else depth + 1) for e in q.evidence)
+                        print(f"{name:<16} {conv.id}: evidence sessions rank {where} (of {len(order)})", flush=True)
                 system.close()
         finally:
             for key, value in saved.items():
@@ -171,13 +182,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=3)
     parser.add_argument("--cache-dir", type=Path, default=MODEL_CACHE, help="embedding model cache (ONNX export)")
     parser.add_argument("--replied-context", action="store_true", help="ingest: LongMemEval user turns carry the assistant turn they answer as context")
+    parser.add_argument("--context-words", type=int, help="ingest, with --replied-context: the assistant turn cut to its first N words")
+    parser.add_argument("--ranks", help="score, LongMemEval: comma-separated question ids whose evidence sessions' ranks to print")
     parser.add_argument("--show", type=int, default=0, help="misses: print this many missed evidence turns")
     parser.add_argument("--variant", action="append", default=[], metavar="NAME=JSON", help="constants to set, e.g. share5='{\"service.NEIGHBOR_SHARE\": 0.5}'")
     args = parser.parse_args(argv)
     dataset = load(args.format, args.path, limit=args.limit, offset=args.offset)
     args.store.mkdir(parents=True, exist_ok=True)
     if args.action == "ingest":
-        ingest(dataset, args.store, args.cache_dir, args.replied_context)
+        ingest(dataset, args.store, args.cache_dir, args.replied_context, args.context_words)
         return 0
     if args.action == "misses":
         misses(dataset, args.store, args.cache_dir, show=args.show)
@@ -190,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         except json.JSONDecodeError as exc:
             parser.error(f"--variant {name}: {exc}")
     ks = (5, 10, 20) if dataset.level == "turn" else (1, 5, 10)
-    score(dataset, args.store, args.cache_dir, variants, ks, args.strategy)
+    score(dataset, args.store, args.cache_dir, variants, ks, args.strategy, frozenset(args.ranks.split(",")) if args.ranks else frozenset())
     return 0
 
 

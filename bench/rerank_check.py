@@ -7,6 +7,7 @@
     python bench/rerank_check.py LONGMEMEVAL.json --format longmemeval --limit 30 --switch session-support [--replied-context]
     python bench/rerank_check.py LONGMEMEVAL.json --format longmemeval --limit 30 --switch frame-words --replied-context [--context-words 150]
     python bench/rerank_check.py LOCOMO.json --limit 5 --switch keyword-index
+    python bench/rerank_check.py LONGMEMEVAL.json --format longmemeval --limit 30 --switch passages [--replied-context --context-words 100]
 
 (`--switch time-frames` flips recall's preference for memories dated inside a time frame the question names,
 `service.TIME_FRAME_BOOST`, instead of the reranker, which then stays at its default; `--switch pool` flips the
@@ -14,7 +15,10 @@ candidate pool's floor, `search.POOL_MIN`, between its default and 200; `--switc
 support a memory gets from its own session's other matches, `Settings.session_support`, server/sessionrank.py;
 `--switch frame-words` flips whether the words of a time frame the question names stay out of its embedding and
 keywords, `Settings.frame_out_of_query`, server/timeframe.py; `--switch keyword-index` flips the keyword search
-between FTS5's bm25() and the in-process index, `Settings.keyword_index`, server/store/keyword_index.py.
+between FTS5's bm25() and the in-process index, `Settings.keyword_index`, server/store/keyword_index.py;
+`--switch passages` ingests long memories with their
+passage vectors and flips whether recall scores a memory by the best of them, `Settings.passage_vectors`,
+server/passages.py.
 With any switch, the two rows differ in nothing else. `--sleep` runs a sleep pass after each ingest, as
 `reverie bench retrieval --sleep` does; `--replied-context` gives LongMemEval's user turns the assistant turn they
 answer as context, as `reverie bench retrieval --replied-context` does, cut to its first N words with
@@ -49,7 +53,8 @@ POOL_MIN = search_module.POOL_MIN
 
 SWITCHES = {"rerank": ("hybrid", "learned"), "time-frames": ("no-frames", "frames"), "pool": (f"pool-{POOL_MIN}", "pool-200"),
             "session-support": ("no-support", "support"), "frame-words": ("frame-words-in", "frame-words-out"),
-            "keyword-index": ("fts5-bm25", "keyword-index")}
+            "keyword-index": ("fts5-bm25", "keyword-index"),
+            "passages": ("no-passages", "passages")}
 
 
 class _BothRankings(ReverieSystem):
@@ -71,6 +76,8 @@ class _BothRankings(ReverieSystem):
             store = self.service.store
             store.__dict__.setdefault("_keyword_index", store.keywords)
             store.keywords = store._keyword_index if on else None
+        elif self.switch == "passages":  # ingested with them; the off row's recall ignores them
+            self.service.settings = self.settings.model_copy(update={"passage_vectors": on})
         else:
             service_module.TIME_FRAME_BOOST = FRAME_BOOST if on else 0.0
         return super().search(question, depth, "hybrid")

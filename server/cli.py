@@ -174,7 +174,7 @@ def cmd_reembed(args: argparse.Namespace) -> int:
     embedder = FastEmbedEmbedder(settings.embedding_model, settings.embedding_cache_dir, precision=settings.embedding_precision)
     total = sum(sum(c.values()) for c in store.counts().values())
     with _progress("reembed", total) as advance:
-        count = reembed(store, embedder, progress=advance)
+        count = reembed(store, embedder, progress=advance, passage_vectors=settings.passage_vectors)
     print(f"re-embedded {count} memories with {embedder.model_id} ({embedder.dim} dims)")
     return 0
 

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
         default="memory",
         description="SQLite recall: BM25 from in-process postings (memory: same scores as FTS5's bm25() over the namespace, less CPU at 100k memories; server/store/keyword_index.py) or from FTS5.",
     )
+    passage_vectors: bool = Field(
+        default=True, description="Long memories also get a vector per passage (a few sentences), and recall scores them by the best one (server/passages.py); off: one vector per memory.",
+    )
     busy_timeout_ms: int = Field(default=5000, ge=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
     # -- working memory and the core profile --

@@ -38,6 +38,7 @@ from server.errors import ConfigError
 OFFLINE_ALIAS = "offline"
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 BATCH = 32  # texts per ONNX Runtime call
+PAD_FLOOR_CHARS = 64  # texts up to twice this long share a batch whatever their lengths: a call has its own cost
 PRECISIONS = ("int8", "fp32")
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "config.json")
 
@@ -271,9 +272,15 @@ class FastEmbedEmbedder:
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
         texts = list(texts)
-        # Batches of similar length waste less work on padding; the order is restored below.
+        # Batches of similar length waste less work on padding; the order is restored below. A batch also ends
+        # where the texts get more than twice as long as its first: every text is padded to the longest, and a
+        # long message's short passages (server/passages.py) padded to its length cost three times their words.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        chunks = [[texts[i] for i in order[start : start + BATCH]] for start in range(0, len(texts), BATCH)]
+        chunks: list[list[str]] = []
+        for i in order:
+            if not chunks or len(chunks[-1]) == BATCH or len(texts[i]) > 2 * max(len(chunks[-1][0]), PAD_FLOOR_CHARS):
+                chunks.append([])
+            chunks[-1].append(texts[i])
         if len(chunks) > 1 and self.workers > 1:
             parts = list(self._pool.map(self._run, chunks))
         else:

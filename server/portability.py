@@ -14,6 +14,9 @@ from typing import IO
 
 from pydantic import ValidationError
 
+import numpy as np
+
+from server import passages
 from server.embed import Embedder
 from server.governance.secrets import find_secrets
 from server.models import Memory
@@ -39,10 +42,17 @@ def import_jsonl(service, lines: Iterable[str], progress: Callable[[int], None] 
     def flush() -> None:
         nonlocal imported
         texts = [m.content for m in pending if m.content]
-        vectors = iter(embedder.embed(texts)) if texts else iter(())
+        # Long memories get their passages' vectors too (server/passages.py), embedded in the same call.
+        parts = [passages.split(t) if service.settings.passage_vectors else [] for t in texts]
+        embedded = embedder.embed(texts + [p for ps in parts for p in ps]) if texts else None
+        vectors, at, long_ones = iter(embedded[: len(texts)] if texts else ()), len(texts), iter(parts)
         with store.transaction():
             for memory in pending:
-                store.insert(memory, next(vectors) if memory.content else None)
+                vector = rows = None
+                if memory.content:
+                    vector, ps = next(vectors), next(long_ones)
+                    rows, at = (embedded[at : at + len(ps)] if ps else None), at + len(ps)
+                store.insert(memory, vector, rows)
                 imported += 1
         pending.clear()
 
@@ -70,8 +80,15 @@ def import_jsonl(service, lines: Iterable[str], progress: Callable[[int], None] 
     return {"imported": imported, "skipped": skipped, "errors": errors}
 
 
-def reembed(store: Store, embedder: Embedder, progress: Callable[[int], None] = lambda n=1: None, batch: int = 256) -> int:
-    """Recompute every vector with `embedder` and rebind the database to it, in one transaction."""
+def reembed(
+    store: Store, embedder: Embedder, progress: Callable[[int], None] = lambda n=1: None, batch: int = 256, passage_vectors: bool = True,
+) -> int:
+    """Recompute every vector with `embedder` and rebind the database to it, in one transaction.
+
+    With `passage_vectors` (Settings.passage_vectors) long memories get their passages' vectors again
+    (server/passages.py); without, the old ones are dropped.
+    """
+    long_ones: list[tuple[int, str, np.ndarray]] = []
 
     def vectors():
         chunk: list[tuple[int, str, str]] = []
@@ -86,9 +103,14 @@ def reembed(store: Store, embedder: Embedder, progress: Callable[[int], None] = 
             yield from _embed_chunk(chunk)
 
     def _embed_chunk(chunk):
-        embedded = embedder.embed([c[2] for c in chunk])
-        for (rowid, namespace, _), vector in zip(chunk, embedded):
+        parts = [passages.split(c[2]) if passage_vectors else [] for c in chunk]
+        embedded = embedder.embed([c[2] for c in chunk] + [p for ps in parts for p in ps])
+        at = len(chunk)
+        for (rowid, namespace, _), vector, ps in zip(chunk, embedded, parts):
+            if ps:
+                long_ones.append((rowid, namespace, embedded[at : at + len(ps)]))
+                at += len(ps)
             yield rowid, namespace, vector
 
     items = list(vectors())  # embed before taking the write lock
-    return store.rebind_embedding(embedder.model_id, embedder.dim, items)
+    return store.rebind_embedding(embedder.model_id, embedder.dim, items, long_ones)

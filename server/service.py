@@ -20,7 +20,7 @@ from datetime import datetime
 
 import numpy as np
 
-from server import blas, sessionrank, timeframe
+from server import blas, passages, sessionrank, timeframe
 from server.clock import Clock, SystemClock, ensure_utc
 from server.config import NAMESPACE_PATTERN, Settings
 from server.embed import Embedder
@@ -116,22 +116,41 @@ EMBED_CHUNK = 64  # texts per background embedding call: the first decisions nee
 
 
 class _Vectors:
-    """A batch's embeddings, computed chunk by chunk in a background thread; `get` waits for its chunk."""
+    """A batch's embeddings, computed chunk by chunk in a background thread; `get` waits for its chunk.
 
-    def __init__(self, texts: list[str], indices: list[int]):
-        self.texts = texts
-        self.slot = {index: n for n, index in enumerate(indices)}
+    A long statement's passages (server/passages.py) follow it in the queue, so its whole write waits for
+    nothing embedded after it.
+    """
+
+    def __init__(self, texts: list[str], indices: list[int], passages: list[list[str]] | None = None):
+        self.texts: list[str] = []
+        self.slot: dict[int, int] = {}
+        self.spans: dict[int, tuple[int, int]] = {}  # statement index -> its passages' positions in `texts`
+        for n, (text, index) in enumerate(zip(texts, indices)):
+            self.slot[index] = len(self.texts)
+            self.texts.append(text)
+            if passages and passages[n]:
+                self.spans[index] = (len(self.texts), len(self.texts) + len(passages[n]))
+                self.texts.extend(passages[n])
         self.futures: list = []
 
     def start(self, embedder: Embedder, pool) -> None:
         self.futures = [pool.submit(embedder.embed, self.texts[s : s + EMBED_CHUNK]) for s in range(0, len(self.texts), EMBED_CHUNK)]
 
-    def get(self, index: int) -> np.ndarray:
-        n = self.slot[index]
+    def _at(self, n: int) -> np.ndarray:
         return self.futures[n // EMBED_CHUNK].result()[n % EMBED_CHUNK]
 
+    def get(self, index: int) -> np.ndarray:
+        return self._at(self.slot[index])
+
+    def passages(self, index: int) -> np.ndarray | None:
+        """The statement's passage vectors, or None when it is short."""
+        span = self.spans.get(index)
+        return None if span is None else np.stack([self._at(n) for n in range(*span)])
+
     def ready(self, index: int) -> bool:
-        return self.futures[self.slot[index] // EMBED_CHUNK].done()
+        last = self.spans[index][1] - 1 if index in self.spans else self.slot[index]
+        return all(f.done() for f in self.futures[self.slot[index] // EMBED_CHUNK : last // EMBED_CHUNK + 1])
 
 
 GROUP_COMMIT_S = 0.02  # longest a batch holds the write lock before it commits what it has written
@@ -182,6 +201,7 @@ class _Plan:
     target: Memory | None = None
     ops: OpsDecision | None = None
     vector: np.ndarray | None = None
+    passages: np.ndarray | None = None  # a long statement's passage vectors (server/passages.py), when it is stored
     redactions: tuple[str, ...] = ()
     target_rowid: int | None = None  # the target's rowid, when the decision read it (saves looking it up to write)
 
@@ -227,7 +247,8 @@ class MemoryService:
             self._validate_remember(req)
         plans = [self._pre_gate(req) for req in reqs]
         pending = [i for i, plan in enumerate(plans) if plan.decision == "decide"]
-        vectors = _Vectors([plans[i].content for i in pending], pending)
+        long_passages = [passages.split(plans[i].content) for i in pending] if self.settings.passage_vectors else None
+        vectors = _Vectors([plans[i].content for i in pending], pending, long_passages)
         if pending:
             self._bind()
             vectors.start(self.embedder, self._pool_for("_embed_pool", 1))
@@ -257,6 +278,8 @@ class MemoryService:
                         plan = self._decide(req, plan.content, own, plan.redactions)
                         if req.context and req.context.strip() and plan.vector is not None:
                             plan.vector = self._situate(own, req.context, vectors, by_content, context_vectors)
+                        if plan.decision in ("add", "update", "supersede"):
+                            plan.passages = vectors.passages(i)
                     results.append(self._apply(req, plan, actor, stored))
         except BaseException as exc:
             group.abort(exc)
@@ -426,7 +449,7 @@ class MemoryService:
         if req.dry_run:
             return result
         with self.store.transaction():
-            self.store.insert(memory, plan.vector)
+            self.store.insert(memory, plan.vector, plan.passages)
             if target is not None:
                 # Trigger: the model judged the new statement a refinement (update) or a contradiction
                 # (supersede) of `target`. Why: history is kept, so the old version stays readable
@@ -488,7 +511,8 @@ class MemoryService:
                 keywords = self._pool_for("_query_pool", 4).submit(self.store.keyword_search, req.namespace, match, pool)
         if req.strategy in ("hybrid", "vector"):
             qvec = self.embedder.embed_query(words)
-            vector_hits = self.store.vector_search(req.namespace, qvec, pool, active_only=active_only)
+            # A long memory's cosine is raised towards its best passage's (server/passages.py).
+            vector_hits = self.store.vector_search(req.namespace, qvec, pool, active_only=active_only, passages=self.settings.passage_vectors)
         if keywords is not None:
             keyword_hits = keywords.result()
         fused, vsim, kw = fuse(vector_hits, keyword_hits, limit=pool)
@@ -820,7 +844,9 @@ class MemoryService:
             correction = redact(correction, findings)
         self._bind()
         now = self._now()
-        vector = self.embedder.embed([correction])[0]
+        parts = passages.split(correction) if self.settings.passage_vectors else []
+        embedded = self.embedder.embed([correction, *parts])
+        vector, passage_vectors = embedded[0], (embedded[1:] if parts else None)
         new = Memory(
             id=new_id("mem"), namespace=namespace, content=correction, kind=old.kind, tier=old.tier, confidence=1.0,
             strength=1.0, decay_rate=old.decay_rate, recorded_at=now, valid_from=now, source="explicit",
@@ -828,7 +854,7 @@ class MemoryService:
             content_hash=content_hash(correction), embedding_model=self.embedder.model_id,
         )
         with self.store.transaction():
-            self.store.insert(new, vector)
+            self.store.insert(new, vector, passage_vectors)
             self.store.update_fields(namespace, old.id, status="superseded", superseded_by=new.id, ended_at=now, valid_until=now)
             self.store.audit(namespace, "correct", new.id, actor, now, target=old.id, reason=reason or "corrected by the user")
         return CorrectResult(old=self.store.get(namespace, old.id), new=self.store.get(namespace, new.id))

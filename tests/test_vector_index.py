@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from server import passages
 from server.clock import SystemClock
 from server.models import Memory
 from server.service import content_hash
@@ -124,3 +125,30 @@ def test_a_window_as_large_as_the_namespace_is_the_full_scan(store, two_pass, mo
     # 4 x the window exceeds the rows: the exact scan answers, as for a small namespace.
     assert store.vectors.search("a", q, 50, active_only=False) == store.vectors.search("a", q, 50, active_only=False, exact=True)
     assert store.vectors._parts["a"].sketch is None
+
+
+def test_two_pass_over_passages_finds_a_memory_by_its_passage_and_scores_it_exactly(store, two_pass, monkeypatch):
+    """Many passages take a first pass of their own; a memory found only through a passage still ranks by it."""
+    monkeypatch.setattr(passages, "WEIGHT", 1.0)  # max-pooled: the memory of the passage the query was made from wins
+    vectors = clustered(1000, seed=3)
+    rowids = fill(store, "a", vectors)
+    passage_vectors = clustered(3000, seed=4)
+    owners = np.random.default_rng(5).choice(rowids, 3000)
+    with store.transaction():
+        for rowid in sorted(set(owners.tolist())):
+            store._put_passages(rowid, "a", passage_vectors[owners == rowid])  # loaded with the index's copy below
+    best = {}
+    for owner, vec in zip(owners.tolist(), passage_vectors):
+        best.setdefault(owner, []).append(vec)
+    for seed in range(20):
+        target = seed * 131
+        q = noisy(passage_vectors[target], seed)
+        fast = store.vectors.search("a", q, 10, active_only=False, passages=True)
+        exact = store.vectors.search("a", q, 10, active_only=False, passages=True, exact=True)
+        assert fast[0] == pytest.approx(exact[0])
+        assert fast[0][0] == int(owners[target])  # its memory's own vector is about something else
+        for rowid, score in fast:
+            own = float(vectors[rowids.index(rowid)] @ q)
+            top = max([own, *(float(v @ q) for v in best.get(rowid, []))])
+            assert score == pytest.approx(own + passages.WEIGHT * (top - own), abs=1e-5)
+    assert store.vectors._parts["a"].passage_sketch is not None  # the passages' first pass did run

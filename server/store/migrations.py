@@ -264,8 +264,22 @@ def m006_status_log(db: Database) -> None:
     )
 
 
+def m007_passages(db: Database) -> None:
+    """Vectors of a long memory's passages (server/passages.py), written with the memory and loaded with its
+    vector by each process's index (vector_index.py). A plain table, not vec0: searches run in process."""
+    db.executescript(
+        """
+        CREATE TABLE memory_passages(
+            memory_rowid INTEGER NOT NULL, seq INTEGER NOT NULL, namespace TEXT NOT NULL, embedding BLOB NOT NULL,
+            PRIMARY KEY(memory_rowid, seq)
+        ) WITHOUT ROWID;
+        CREATE INDEX memory_passages_ns ON memory_passages(namespace, memory_rowid);
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
-    m001_core, m002_tokens_and_leases, m003_sleep, m004_working_memory, m005_policies, m006_status_log,
+    m001_core, m002_tokens_and_leases, m003_sleep, m004_working_memory, m005_policies, m006_status_log, m007_passages,
 ]
 
 

@@ -238,7 +238,24 @@ def m006_status_log(db) -> None:
     database (pgvector), so there is nothing to keep in step. The step keeps both backends' numbering alike."""
 
 
-MIGRATIONS: list[Callable] = [m001_core, m002_tokens_and_leases, m003_sleep, m004_working_memory, m005_policies, m006_status_log]
+def m007_passages(db) -> None:
+    """Vectors of a long memory's passages (server/passages.py). `active` mirrors the memory's status, as on
+    memories_vec. No HNSW index: its dimension is the model's, unknown here, and a recall scans only its
+    namespace's passages (the namespace index), a small share of its memories."""
+    db.executescript(
+        """
+        CREATE TABLE memory_passages(
+            memory_rowid BIGINT NOT NULL REFERENCES memories(rowid), seq INTEGER NOT NULL, namespace TEXT NOT NULL,
+            active BOOLEAN NOT NULL, embedding vector NOT NULL, PRIMARY KEY(memory_rowid, seq)
+        );
+        CREATE INDEX memory_passages_ns ON memory_passages(namespace, memory_rowid);
+        """
+    )
+
+
+MIGRATIONS: list[Callable] = [
+    m001_core, m002_tokens_and_leases, m003_sleep, m004_working_memory, m005_policies, m006_status_log, m007_passages,
+]
 
 
 def schema_version(db) -> int:

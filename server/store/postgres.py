@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from server import passages as _passages
 from server.clock import to_iso
 from server.errors import InvalidInput
 from server.models import Memory
@@ -65,12 +66,13 @@ class PgVectorIndex:
             self._exists = self.db.one("SELECT to_regclass('memories_vec') IS NOT NULL")[0]
         return self._exists
 
-    def added(self, namespace: str, rowid: int, vector: np.ndarray, active: bool) -> None:
-        """The vector row was written with the memory row: nothing to mirror."""
+    def added(self, namespace: str, rowid: int, vector: np.ndarray, active: bool, passages: np.ndarray | None = None) -> None:
+        """The vector rows were written with the memory row: nothing to mirror."""
 
     def status_changed(self, namespace: str, rowid: int, active: bool) -> None:
         if self.exists():
             self.db.execute("UPDATE memories_vec SET active = ? WHERE rowid = ?", (active, rowid))
+        self.db.execute("UPDATE memory_passages SET active = ? WHERE memory_rowid = ?", (active, rowid))
 
     def removed(self, namespace: str, rowid: int) -> None:
         """The vector row is deleted by the caller's statement."""
@@ -81,7 +83,9 @@ class PgVectorIndex:
     def reset(self) -> None:
         """No process holds a copy to drop."""
 
-    def search(self, namespace: str, vector: np.ndarray, limit: int, active_only: bool) -> list[tuple[int, float]]:
+    def search(self, namespace: str, vector: np.ndarray, limit: int, active_only: bool, passages: bool = False) -> list[tuple[int, float]]:
+        """As `VectorIndex.search`; with `passages`, the best `limit` passages (an exact scan of the namespace's,
+        server/passages.py) are merged in by the same rule, each memory's own cosine read for the formula."""
         if limit <= 0 or not self.exists():
             return []
         literal = vector_literal(vector)
@@ -91,8 +95,24 @@ class PgVectorIndex:
             "ORDER BY embedding <=> ?::vector LIMIT ?",
             (literal, namespace, literal, limit),
         )
+        own = {int(r): float(s) for r, s in rows}
+        if passages:
+            best: dict[int, float] = {}
+            for r, s in self.db.execute(
+                f"SELECT memory_rowid, 1 - (embedding <=> ?::vector) FROM memory_passages WHERE {where} "
+                "ORDER BY embedding <=> ?::vector LIMIT ?",
+                (literal, namespace, literal, limit),
+            ):
+                best[int(r)] = max(best.get(int(r), -1.0), float(s))
+            missing = [r for r in best if r not in own]
+            if missing:
+                own.update((int(r), float(s)) for r, s in self.db.execute(
+                    "SELECT rowid, 1 - (embedding <=> ?::vector) FROM memories_vec WHERE rowid = ANY(?)", (literal, missing)))
+            for r, b in best.items():
+                if r in own:
+                    own[r] += _passages.WEIGHT * max(b - own[r], 0.0)
         # relaxed_order iterative scans may return near-ties slightly out of order.
-        return sorted(((int(r), float(s)) for r, s in rows), key=lambda rs: -rs[1])
+        return sorted(own.items(), key=lambda rs: -rs[1])[:limit]
 
 
 class PostgresStore(SQLiteStore):
@@ -132,8 +152,16 @@ class PostgresStore(SQLiteStore):
                 (rowid, namespace, active, vector_literal(vector)),
             )
 
+    def _put_passages(self, rowid: int, namespace: str, vectors: np.ndarray) -> None:
+        """Passage vectors with the memory's `active` flag, as on memories_vec."""
+        self.db.executemany(
+            "INSERT INTO memory_passages(memory_rowid, seq, namespace, active, embedding) "
+            "SELECT ?, ?, ?, status = 'active', ?::vector FROM memories WHERE rowid = ?",
+            [(rowid, seq, namespace, vector_literal(v), rowid) for seq, v in enumerate(vectors)],
+        )
+
     # -- memories ------------------------------------------------------------------------------
-    def insert(self, memory: Memory, vector: np.ndarray | None) -> int:
+    def insert(self, memory: Memory, vector: np.ndarray | None, passages: np.ndarray | None = None) -> int:
         with self.db.write():
             placeholders = ", ".join("?" for _ in COLUMNS)
             # ON CONFLICT rather than catching the violation: a failed statement would abort the caller's transaction.
@@ -146,6 +174,8 @@ class PostgresStore(SQLiteStore):
             rowid = row[0]
             if vector is not None:
                 self._put_vector(rowid, memory.namespace, vector, memory.status == "active")
+                if passages is not None and len(passages):
+                    self._put_passages(rowid, memory.namespace, passages)
         return rowid
 
     def reinforce(self, namespace: str, ids: Sequence[str], at: datetime, boost: float) -> None:

@@ -198,8 +198,14 @@ class SQLiteStore:
                     [("embedding_model", model_id), ("embedding_dim", str(dim))],
                 )
 
-    def rebind_embedding(self, model_id: str, dim: int, vectors: Iterable[tuple[int, str, np.ndarray]]) -> int:
-        """Replace every vector (reembed): drop and rebuild the vector table in one transaction."""
+    def rebind_embedding(
+        self, model_id: str, dim: int, vectors: Iterable[tuple[int, str, np.ndarray]],
+        passages: Iterable[tuple[int, str, np.ndarray]] = (),
+    ) -> int:
+        """Replace every vector (reembed): drop and rebuild the vector table in one transaction.
+
+        `passages` are (memory rowid, namespace, passage vectors) of the long memories; the old ones all go.
+        """
         count = 0
         with self.db.write():
             self.db.execute("DROP TABLE IF EXISTS memories_vec")
@@ -207,6 +213,9 @@ class SQLiteStore:
             for rowid, namespace, vector in vectors:
                 self._put_vector(rowid, namespace, vector)
                 count += 1
+            self.db.execute("DELETE FROM memory_passages")
+            for rowid, namespace, rows in passages:
+                self._put_passages(rowid, namespace, rows)
             self.db.execute("UPDATE memories SET embedding_model = ?", (model_id,))
             for key, value in (("embedding_model", model_id), ("embedding_dim", str(dim))):
                 self.db.execute(
@@ -224,9 +233,17 @@ class SQLiteStore:
             (rowid, namespace, np.asarray(vector, dtype=np.float32).tobytes()),
         )
 
+    def _put_passages(self, rowid: int, namespace: str, vectors: np.ndarray) -> None:
+        """Write a long memory's passage vectors (server/passages.py), numbered in text order."""
+        self.db.executemany(
+            "INSERT INTO memory_passages(memory_rowid, seq, namespace, embedding) VALUES (?, ?, ?, ?)",
+            [(rowid, seq, namespace, np.asarray(v, dtype=np.float32).tobytes()) for seq, v in enumerate(vectors)],
+        )
+
     # -- memories ------------------------------------------------------------------------
-    def insert(self, memory: Memory, vector: np.ndarray | None) -> int:
-        """Insert one memory version (and its vector) inside the caller's or a new transaction."""
+    def insert(self, memory: Memory, vector: np.ndarray | None, passages: np.ndarray | None = None) -> int:
+        """Insert one memory version (and its vector, and its passages' vectors if it is long) inside the
+        caller's or a new transaction."""
         with self.db.write():
             placeholders = ", ".join("?" for _ in COLUMNS)
             try:
@@ -237,7 +254,9 @@ class SQLiteStore:
                 raise
             if vector is not None:
                 self._put_vector(rowid, memory.namespace, vector, memory.status == "active")
-                self.vectors.added(memory.namespace, rowid, vector, memory.status == "active")
+                if passages is not None and len(passages):
+                    self._put_passages(rowid, memory.namespace, passages)
+                self.vectors.added(memory.namespace, rowid, vector, memory.status == "active", passages)
         return rowid
 
     def get(self, namespace: str, memory_id: str) -> Memory | None:
@@ -335,6 +354,7 @@ class SQLiteStore:
                 (rowid,),
             )
             self.db.execute("DELETE FROM memories_vec WHERE rowid = ?", (rowid,))
+            self.db.execute("DELETE FROM memory_passages WHERE memory_rowid = ?", (rowid,))
             # Recall logs that surfaced it keep ids and a hash of the query, not its text.
             for recall_id, query, query_hash in self.db.execute(
                 "SELECT id, query, query_hash FROM recalls WHERE namespace = ? AND "
@@ -394,8 +414,9 @@ class SQLiteStore:
         )
         return [(rowid, -score) for rowid, score in rows]
 
-    def vector_search(self, namespace: str, vector: np.ndarray, limit: int, active_only: bool) -> list[tuple[int, float]]:
-        return self.vectors.search(namespace, vector, limit, active_only)
+    def vector_search(self, namespace: str, vector: np.ndarray, limit: int, active_only: bool, passages: bool = False) -> list[tuple[int, float]]:
+        """(rowid, cosine) best first; with `passages`, a long memory's cosine is raised towards its best passage's."""
+        return self.vectors.search(namespace, vector, limit, active_only, passages=passages)
 
     # -- listing, history, stats --------------------------------------------------------------
     def list_memories(

@@ -132,6 +132,7 @@ def migrate_sqlite_to_postgres(path: str | Path, url: str, progress: Callable[[s
                                           f"PostgreSQL got {target[0]} (sha256 {target[1][:12]}); nothing was written.")
                 report["tables"][table] = {"rows": source[0], "sha256": source[1]}
             report["tables"]["memories_vec"] = _copy_vectors(src, dst, progress)
+            report["tables"]["memory_passages"] = _copy_passages(src, dst, progress)
         report["verified"] = True
         return report
     finally:
@@ -177,4 +178,29 @@ def _copy_vectors(src: SQLiteStore, dst: PostgresStore, progress) -> dict:
         "SELECT rowid, namespace, embedding::text FROM memories_vec"))
     if source != target:
         raise MigrationFailed(f"memories_vec: SQLite has {source[0]} vectors, PostgreSQL got {target[0]} (hashes differ); nothing was written.")
+    return {"rows": source[0], "sha256": source[1]}
+
+
+def _copy_passages(src: SQLiteStore, dst: PostgresStore, progress) -> dict:
+    """Long memories' passage vectors (server/passages.py), with their memory's `active` flag; verified like memories_vec."""
+    source_rows = []
+    last = (0, -1)
+    while True:
+        rows = src.db.execute(
+            "SELECT p.memory_rowid, p.seq, p.namespace, p.embedding, m.status = 'active' FROM memory_passages p "
+            "JOIN memories m ON m.rowid = p.memory_rowid WHERE (p.memory_rowid, p.seq) > (?, ?) "
+            "ORDER BY p.memory_rowid, p.seq LIMIT ?", (*last, BATCH))
+        if not rows:
+            break
+        last = (rows[-1][0], rows[-1][1])
+        dst.db.executemany(
+            "INSERT INTO memory_passages(memory_rowid, seq, namespace, active, embedding) VALUES (?, ?, ?, ?, ?::vector)",
+            [(r[0], r[1], r[2], bool(r[4]), vector_literal(np.frombuffer(r[3], dtype=np.float32))) for r in rows])
+        source_rows.extend((f"{r[0]}.{r[1]}", r[2], np.frombuffer(r[3], dtype=np.float32)) for r in rows)
+        progress("memory_passages", len(rows))
+    source = _vector_digest(source_rows)
+    target = _vector_digest((f"{r[0]}.{r[1]}", r[2], parse_vector(r[3])) for r in dst.db.execute(
+        "SELECT memory_rowid, seq, namespace, embedding::text FROM memory_passages"))
+    if source != target:
+        raise MigrationFailed(f"memory_passages: SQLite has {source[0]} vectors, PostgreSQL got {target[0]} (hashes differ); nothing was written.")
     return {"rows": source[0], "sha256": source[1]}

@@ -12,6 +12,11 @@ Large namespaces are searched in two passes (see `_Sketch`): a dot product over
 then the full float32 dot product ranks those exactly. `bench/vector_check.py`
 measures how often the two-pass top 10 differs from a full exact scan.
 
+Long memories also have passage vectors (server/passages.py, the `memory_passages`
+table, written in the memory's transaction): each partition keeps them beside its
+matrix with the row of the memory they belong to, loads them with that memory's
+vector, and a search can raise a memory's score towards its best passage's.
+
 Staying in step across processes: every transaction that adds a vector or
 changes a memory's status bumps `meta.vec_gen` (and `meta.vec_purge` for hard
 deletes). Before a search the index compares them with what it has seen: its
@@ -36,6 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from server import blas
+from server import passages as _passages
 
 # Up to this many new vectors (or a quarter of the partition) are fetched one by one; more, by one scan.
 POINT_LOOKUPS = 256
@@ -115,6 +121,11 @@ class _Partition:
     max_rowid: int = 0
     position: dict[int, int] = field(default_factory=dict)
     sketch: _Sketch | None = None
+    # Passage vectors of long memories (server/passages.py): row j belongs to the memory at row `owner[j]`.
+    passages: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    owner: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    passage_count: int = 0
+    passage_sketch: _Sketch | None = None  # the first pass over many passages, as `sketch` over many memories
 
     def candidates(self, query: np.ndarray, keep: int, active_only: bool) -> np.ndarray | None:
         """The first pass of a two-pass search; None when the partition is small enough to scan exactly."""
@@ -134,6 +145,51 @@ class _Partition:
         self.position.pop(int(self.rowids[i]), None)
         if self.sketch is not None and i < self.sketch.size:
             self.sketch.rows[i] = 0.0
+        if self.passage_count:
+            gone = np.flatnonzero(self.owner[: self.passage_count] == i)
+            self.passages[gone] = 0.0
+            if self.passage_sketch is not None:
+                self.passage_sketch.rows[gone[gone < self.passage_sketch.size]] = 0.0
+
+    def append_passages(self, owners: np.ndarray, vectors: np.ndarray) -> None:
+        """Add passage vectors; `owners` are their memories' rowids (already appended: the memory comes first)."""
+        rows = np.fromiter((self.position.get(int(r), -1) for r in owners), dtype=np.int64, count=len(owners))
+        keep = rows >= 0
+        rows, vectors = rows[keep], vectors[keep]
+        need = self.passage_count + len(rows)
+        if need > len(self.owner):
+            capacity = max(need, 2 * len(self.owner), 256)
+            grown = np.zeros((capacity, self.dim), dtype=np.float32)
+            if self.passage_count:
+                grown[: self.passage_count] = self.passages[: self.passage_count]
+            self.passages = grown
+            self.owner = np.resize(self.owner, capacity)
+        self.passages[self.passage_count : need] = vectors
+        self.owner[self.passage_count : need] = rows
+        self.passage_count = need
+
+    def best_passage(self, query: np.ndarray, keep: int | None, active_only: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(per memory row the best cosine of its passages, -inf without any; the passages scored: their memory
+        rows, their cosines); None when there are no passages.
+
+        Many passages are searched in two passes like the memories (`_Sketch`): only the `keep` passages the
+        first pass ranks best are scored (all of them when `keep` is None).
+        """
+        m = self.passage_count
+        if not m:
+            return None
+        if keep is None or m < TWO_PASS_MIN_ROWS or keep * 4 > m:
+            owners, scores = self.owner[:m], self.passages[:m] @ query
+        else:
+            if self.passage_sketch is None or m >= 2 * self.passage_sketch.rows_at_fit:
+                self.passage_sketch = _Sketch.fit(self.passages[:m], len(self.owner))
+            elif self.passage_sketch.size < m:
+                self.passage_sketch.extend(self.passages[:m], len(self.owner))
+            rows = self.passage_sketch.nearest(query, keep, self.active[self.owner[:m]] if active_only else None)
+            owners, scores = self.owner[rows], self.passages[rows] @ query
+        best = np.full(self.size, -np.inf, dtype=np.float32)
+        np.maximum.at(best, owners, scores)
+        return best, owners, scores
 
     def append(self, rowids: np.ndarray, vectors: np.ndarray, active: np.ndarray) -> None:
         need = self.size + len(rowids)
@@ -286,10 +342,28 @@ class VectorIndex:
                 raise
         if not rows:
             return
+        after = part.max_rowid
         rowids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), part.dim)
         active = np.fromiter((bool(r[2]) for r in rows), dtype=bool, count=len(rows))
         part.append(rowids, vectors, active)
+        self._load_passages(namespace, part, after)
+
+    def _load_passages(self, namespace: str, part: _Partition, after: int) -> None:
+        """Append the passage vectors of the namespace's memories past rowid `after` (written with their memory)."""
+        try:
+            rows = self.db.execute(
+                "SELECT memory_rowid, embedding FROM memory_passages WHERE namespace = ? AND memory_rowid > ? "
+                "ORDER BY memory_rowid, seq",
+                (namespace, after),
+            )
+        except Exception as exc:
+            if "no such table" in str(exc):
+                return
+            raise
+        if rows:
+            owners = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            part.append_passages(owners, np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), part.dim))
 
     def _refresh_active(self, namespace: str, part: _Partition) -> None:
         rows = self.db.execute("SELECT rowid FROM memories WHERE namespace = ? AND status = 'active'", (namespace,))
@@ -304,7 +378,7 @@ class VectorIndex:
         return part
 
     # -- changes made by this process -------------------------------------------------------
-    def added(self, namespace: str, rowid: int, vector: np.ndarray, active: bool) -> None:
+    def added(self, namespace: str, rowid: int, vector: np.ndarray, active: bool, passages: np.ndarray | None = None) -> None:
         with self._lock:
             part = self._parts.get(namespace)
             # Trigger: another process committed vectors we have not loaded yet. Why: appending ours now
@@ -313,6 +387,8 @@ class VectorIndex:
             in_step = self._seen_gen == self._generations()[0]
             if part is not None and in_step and rowid > part.max_rowid:
                 part.append(np.array([rowid], dtype=np.int64), np.asarray(vector, dtype=np.float32)[None, :], np.array([active]))
+                if passages is not None and len(passages):
+                    part.append_passages(np.full(len(passages), rowid, dtype=np.int64), np.asarray(passages, dtype=np.float32))
         self.bump()
         self.db.on_rollback(self.reset)
 
@@ -344,11 +420,15 @@ class VectorIndex:
             return {r: part.matrix[part.position[r]].copy() for r in map(int, rowids) if r in part.position}
 
     # -- search ------------------------------------------------------------------------------
-    def search(self, namespace: str, vector: np.ndarray, limit: int, active_only: bool, exact: bool = False) -> list[tuple[int, float]]:
+    def search(
+        self, namespace: str, vector: np.ndarray, limit: int, active_only: bool, exact: bool = False, passages: bool = True
+    ) -> list[tuple[int, float]]:
         """Top `limit` (rowid, cosine) pairs; vectors are unit length, so cosine is a dot product.
 
         Scores are always exact float32 dot products; in a large namespace only the first pass's
-        candidates are scored (see `_Sketch`) unless `exact` asks for a full scan.
+        candidates are scored (see `_Sketch`) unless `exact` asks for a full scan. With `passages`, a long
+        memory's cosine is raised towards its best passage's (`passages.WEIGHT`, server/passages.py); every memory
+        with a passage among the best `limit` is scored, whatever the first pass kept.
         """
         query = np.asarray(vector, dtype=np.float32)
         # Lock order everywhere is database, then index: writers hold the database
@@ -362,12 +442,19 @@ class VectorIndex:
             # Matrix-vector products are bound by memory bandwidth: a second BLAS thread adds hand-offs and
             # spinning, not speed, on a 2-core machine (bench/recall_stages.py measures the search's CPU).
             with blas.one_thread():
-                rows = None if exact else part.candidates(query, max(RESCORE_MIN, RESCORE_PER_RESULT * limit), active_only)
+                keep = max(RESCORE_MIN, RESCORE_PER_RESULT * limit)
+                rows = None if exact else part.candidates(query, keep, active_only)
+                best = part.best_passage(query, None if exact else keep, active_only) if passages else None
+                if rows is not None and best is not None:  # memories with a top passage are scored too
+                    _, owners, top = best
+                    rows = np.union1d(rows, owners[np.argpartition(-top, limit - 1)[:limit]] if limit < len(top) else owners)
                 if rows is None:
                     rows = np.arange(n)
                     scores = part.matrix[:n] @ query
                 else:
                     scores = part.matrix[rows] @ query
+                if best is not None:  # own + WEIGHT x how much better the best passage matches (1: max-pooled)
+                    scores = scores + _passages.WEIGHT * np.maximum(best[0][rows] - scores, 0.0)
             if active_only:
                 scores = np.where(part.active[rows], scores, -np.inf)
             take = min(limit, len(rows))
