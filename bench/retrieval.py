@@ -23,6 +23,8 @@ from bench._report import write_section
 ROOT = Path(__file__).resolve().parents[1]
 PLOT = ROOT / "docs" / "retrieval-recall.svg"
 KS = (1, 5, 10, 20)
+# Row names of the strategies (BM25 over FTS5's own terms: server/store/keyword_index.py, or FTS5 itself).
+LABELS = {"hybrid": "Reverie (hybrid)", "keyword": "BM25 only (Reverie keywords)", "vector": "vector only (Reverie index)"}
 MODEL_CACHE = ROOT / ".pytest_cache" / "reverie-models"
 METRIC = {"locomo": "recall@{k}", "longmemeval": "recall_all@{k}"}
 TITLE = {"locomo": "LoCoMo (10 conversations, categories 1-4, turn-level evidence recall)",
@@ -90,7 +92,7 @@ def systems_for(results: Path, dataset_name: str, memops: str) -> dict[str, dict
     main = results / f"{dataset_name}-reverie-{memops}.json"
     if main.exists():
         reports = json.loads(main.read_text())
-        labels = {"hybrid": "Reverie (hybrid)", "keyword": "BM25 only (Reverie FTS5)", "vector": "vector only (Reverie index)"}
+        labels = LABELS
         for strategy in ("hybrid", "keyword", "vector"):
             if strategy in reports:
                 systems[labels[strategy]] = reports[strategy]
@@ -144,7 +146,7 @@ def subset_systems(results: Path, dataset_name: str, memops: str, systems: dict[
     for part in sorted(results.glob(f"{dataset_name}-reverie-{memops}.part*.json")):
         doc = json.loads(part.read_text())
         if doc["overall"]["questions"] in sizes:
-            labels = {"hybrid": "Reverie (hybrid)", "keyword": "BM25 only (Reverie FTS5)", "vector": "vector only (Reverie index)"}
+            labels = LABELS
             for strategy, label in labels.items():
                 if strategy in doc.get("strategies", {}):
                     out[f"{label}, same slice"] = doc["strategies"][strategy]
