@@ -8,6 +8,7 @@ blocking); the MCP layer calls it from worker threads.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import re
 import secrets as _secrets
@@ -44,6 +45,8 @@ from server.models import (
 )
 from server.search import candidate_pool, fts_query, fuse
 from server.store import MemoryFacts, Store
+
+log = logging.getLogger(__name__)
 
 _NAMESPACE = re.compile(NAMESPACE_PATTERN)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -214,7 +217,8 @@ class MemoryService:
         self.settings = settings
         self.clock = clock or SystemClock()
         self._bound = False
-        self._embed_pool = self._query_pool = None
+        self._embed_pool = self._query_pool = self._index_pool = None
+        self._keyword_pending: set[str] = set()
         self._pool_lock = threading.Lock()
         # Called with the (memory, decision) pairs a remember or a batch committed (add, update, supersede,
         # redact), once per batch so a hook can batch its own work; e.g. the policy engine turns stored
@@ -286,9 +290,32 @@ class MemoryService:
             raise
         group.commit()
         if stored:
+            self._catch_up_keywords({memory.namespace for memory, _ in stored})
             for callback in self.on_stored:
                 callback(stored)
         return results
+
+    def _catch_up_keywords(self, namespaces: set[str]) -> None:
+        """Tokenise what was just written into the keyword index in the background, so the next recall does not.
+
+        One pending catch-up per namespace: a burst of writes queues one, which loads all of them.
+        """
+        with self._pool_lock:
+            todo = namespaces - self._keyword_pending
+            self._keyword_pending |= todo
+        if not todo:
+            return
+        pool = self._pool_for("_index_pool", 1)
+        for namespace in todo:
+            pool.submit(self._keyword_catch_up_job, namespace)
+
+    def _keyword_catch_up_job(self, namespace: str) -> None:
+        with self._pool_lock:
+            self._keyword_pending.discard(namespace)
+        try:
+            self.store.catch_up_keywords(namespace)
+        except Exception:  # the store closed meanwhile, or a read failed: the next search catches up itself
+            log.debug("keyword index catch-up for %s failed", namespace, exc_info=True)
 
     @staticmethod
     def _situate(own: np.ndarray, context: str, vectors: _Vectors, by_content: dict[str, int], outside: dict[str, np.ndarray]) -> np.ndarray:
@@ -308,7 +335,8 @@ class MemoryService:
 
     def _pool_for(self, name: str, workers: int):
         """A lazily started thread pool: `_embed_pool` embeds batches ahead of remember_many, `_query_pool`
-        runs recall's keyword searches (separate, so a recall never queues behind a batch)."""
+        runs recall's keyword searches (separate, so a recall never queues behind a batch), `_index_pool`
+        catches the keyword index up after writes."""
         with self._pool_lock:
             if getattr(self, name) is None:
                 from concurrent.futures import ThreadPoolExecutor

@@ -217,3 +217,17 @@ def test_the_setting_falls_back_to_fts5(tmp_path, monkeypatch):
     match = fts_query("running shoes")
     assert s.keyword_search("a", match, 10) == s.fts5_search("a", match, 10) != []
     s.close()
+
+
+def test_writes_are_tokenised_after_the_batch_not_by_the_next_recall(fast_service):
+    """remember_many hands the new rows to the index in the background: the first recall finds nothing to load."""
+    from server.models import RecallRequest, RememberRequest
+
+    fast_service.remember_many([RememberRequest(content=t, namespace="kw") for t in TEXTS])
+    fast_service._index_pool.submit(lambda: None).result()  # the catch-up queued before this has run
+    part = fast_service.store.keywords._parts["kw"]
+    assert part.n == len(TEXTS)
+    checked = part.checked
+    hits = fast_service.recall(RecallRequest(query="running shoes", namespace="kw", strategy="keyword")).results
+    assert hits and "Running shoes" in hits[0].memory.content
+    assert fast_service.store.keywords._parts["kw"] is part and part.checked == checked and part.n == len(TEXTS)

@@ -266,6 +266,15 @@ class KeywordIndex:
                 db.on_rollback(self.reset)
         return part
 
+    def catch_up(self, db: Database, namespace: str) -> None:
+        """Load the namespace's rows written since the last look, so the next search has nothing to tokenise.
+
+        Called after writes, off the request path (MemoryService.remember_many): without it the first recall
+        after a batch, or after opening a store, paid for tokenising everything new (a whole namespace, at first).
+        """
+        with db.read(), self._lock:
+            self._sync(db, namespace)
+
     def search(self, db: Database, namespace: str, match: str, limit: int) -> list[tuple[int, float]] | None:
         """Top `limit` (rowid, BM25) of the namespace for an `fts_query` expression, higher = better, as FTS5's
         bm25() would score them over the namespace's rows; None when FTS5 must answer (see module docstring)."""

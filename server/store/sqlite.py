@@ -384,6 +384,11 @@ class SQLiteStore:
                 return hits
         return self.fts5_search(namespace, match, limit)
 
+    def catch_up_keywords(self, namespace: str) -> None:
+        """Bring the in-process keyword index up to the file for `namespace` (no-op without one)."""
+        if self.keywords is not None:
+            self.keywords.catch_up(self._keyword_db(), namespace)
+
     def fts5_search(self, namespace: str, match: str, limit: int) -> list[tuple[int, float]]:
         """FTS5 BM25 candidates as (rowid, score) with higher = better.
 
