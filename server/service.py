@@ -156,6 +156,10 @@ class _Vectors:
         return all(f.done() for f in self.futures[self.slot[index] // EMBED_CHUNK : last // EMBED_CHUNK + 1])
 
 
+# Batches that store at least this many memories catch the keyword index up in the background; a single remember
+# leaves its row to the next search, which loads every row written since in one go (a hand-off per single write
+# added ~3 ms of CPU per remember in two alternated pairs of `bench.core --writes-only`, on a machine with a wide spread).
+KEYWORD_CATCH_UP_MIN = 2
 GROUP_COMMIT_S = 0.02  # longest a batch holds the write lock before it commits what it has written
 
 
@@ -289,8 +293,9 @@ class MemoryService:
             group.abort(exc)
             raise
         group.commit()
-        if stored:
+        if len(stored) >= KEYWORD_CATCH_UP_MIN:
             self._catch_up_keywords({memory.namespace for memory, _ in stored})
+        if stored:
             for callback in self.on_stored:
                 callback(stored)
         return results
