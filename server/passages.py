@@ -15,6 +15,9 @@ would only add embedding work. A passage is a run of consecutive sentences of at
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+
+import numpy as np
 
 LONG_WORDS = 40  # a memory with more words than this gets passages
 PASSAGE_WORDS = 30  # most words in one passage
@@ -40,17 +43,28 @@ def split(text: str, long_words: int = LONG_WORDS, passage_words: int = PASSAGE_
     if len(text.split()) <= long_words:
         return []
     out: list[str] = []
-    current: list[str] = []
+    current: list[str] = []  # the words of the passage being filled
     for sentence in sentences(text):
         words = sentence.split()
         # A sentence longer than a passage is cut into passage-sized pieces.
-        pieces = [" ".join(words[i : i + passage_words]) for i in range(0, len(words), passage_words)]
-        for piece in pieces:
-            size = len(piece.split())
-            if current and sum(len(p.split()) for p in current) + size > passage_words:
+        for i in range(0, len(words), passage_words):
+            piece = words[i : i + passage_words]
+            if current and len(current) + len(piece) > passage_words:
                 out.append(" ".join(current))
                 current = []
-            current.append(piece)
+            current.extend(piece)
     if current:
         out.append(" ".join(current))
     return out if len(out) > 1 else []
+
+
+def embed_with_passages(embedder, texts: Sequence[str], enabled: bool = True) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    """Each text's vector and its passages' vectors (None when it is short, or `enabled` is off), embedded in one
+    call: for writes that are not pipelined (correct, import, reembed; remember_many queues passages itself)."""
+    parts = [split(t) if enabled else [] for t in texts]
+    embedded = embedder.embed([*texts, *(p for ps in parts for p in ps)]) if texts else []
+    out, at = [], len(texts)
+    for i, ps in enumerate(parts):
+        out.append((embedded[i], embedded[at : at + len(ps)] if ps else None))
+        at += len(ps)
+    return out

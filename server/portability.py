@@ -43,16 +43,10 @@ def import_jsonl(service, lines: Iterable[str], progress: Callable[[int], None] 
         nonlocal imported
         texts = [m.content for m in pending if m.content]
         # Long memories get their passages' vectors too (server/passages.py), embedded in the same call.
-        parts = [passages.split(t) if service.settings.passage_vectors else [] for t in texts]
-        embedded = embedder.embed(texts + [p for ps in parts for p in ps]) if texts else None
-        vectors, at, long_ones = iter(embedded[: len(texts)] if texts else ()), len(texts), iter(parts)
+        embedded = iter(passages.embed_with_passages(embedder, texts, service.settings.passage_vectors))
         with store.transaction():
             for memory in pending:
-                vector = rows = None
-                if memory.content:
-                    vector, ps = next(vectors), next(long_ones)
-                    rows, at = (embedded[at : at + len(ps)] if ps else None), at + len(ps)
-                store.insert(memory, vector, rows)
+                store.insert(memory, *(next(embedded) if memory.content else (None, None)))
                 imported += 1
         pending.clear()
 
@@ -103,13 +97,10 @@ def reembed(
             yield from _embed_chunk(chunk)
 
     def _embed_chunk(chunk):
-        parts = [passages.split(c[2]) if passage_vectors else [] for c in chunk]
-        embedded = embedder.embed([c[2] for c in chunk] + [p for ps in parts for p in ps])
-        at = len(chunk)
-        for (rowid, namespace, _), vector, ps in zip(chunk, embedded, parts):
-            if ps:
-                long_ones.append((rowid, namespace, embedded[at : at + len(ps)]))
-                at += len(ps)
+        embedded = passages.embed_with_passages(embedder, [c[2] for c in chunk], passage_vectors)
+        for (rowid, namespace, _), (vector, rows) in zip(chunk, embedded):
+            if rows is not None:
+                long_ones.append((rowid, namespace, rows))
             yield rowid, namespace, vector
 
     items = list(vectors())  # embed before taking the write lock

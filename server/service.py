@@ -157,8 +157,9 @@ class _Vectors:
 
 
 # Batches that store at least this many memories catch the keyword index up in the background; a single remember
-# leaves its row to the next search, which loads every row written since in one go (a hand-off per single write
-# added ~3 ms of CPU per remember in two alternated pairs of `bench.core --writes-only`, on a machine with a wide spread).
+# leaves its row to the next search, which loads every row written since in one go. A hand-off per single write
+# added ~3 ms of CPU per remember (`python -m bench.core --writes-only` at cb4943c, which caught up after every
+# write, against 5783658; two alternated pairs on a machine with a wide spread).
 KEYWORD_CATCH_UP_MIN = 2
 GROUP_COMMIT_S = 0.02  # longest a batch holds the write lock before it commits what it has written
 
@@ -877,9 +878,7 @@ class MemoryService:
             correction = redact(correction, findings)
         self._bind()
         now = self._now()
-        parts = passages.split(correction) if self.settings.passage_vectors else []
-        embedded = self.embedder.embed([correction, *parts])
-        vector, passage_vectors = embedded[0], (embedded[1:] if parts else None)
+        [(vector, passage_vectors)] = passages.embed_with_passages(self.embedder, [correction], self.settings.passage_vectors)
         new = Memory(
             id=new_id("mem"), namespace=namespace, content=correction, kind=old.kind, tier=old.tier, confidence=1.0,
             strength=1.0, decay_rate=old.decay_rate, recorded_at=now, valid_from=now, source="explicit",

@@ -377,9 +377,8 @@ class SQLiteStore:
     def keyword_search(self, namespace: str, match: str, limit: int) -> list[tuple[int, float]]:
         """BM25 candidates as (rowid, score) with higher = better: from the in-process index when it can
         answer (keyword_index.py), else from FTS5."""
-        db = self._keyword_db()
         if self.keywords is not None:
-            hits = self.keywords.search(db, namespace, match, limit)
+            hits = self.keywords.search(self._keyword_db(), namespace, match, limit)
             if hits is not None:
                 return hits
         return self.fts5_search(namespace, match, limit)

@@ -173,12 +173,8 @@ def _copy_vectors(src: SQLiteStore, dst: PostgresStore, progress) -> dict:
                            [(rowid, ns, bool(r[3]), vector_literal(v)) for (rowid, ns, v), r in zip(vectors, rows)])
         source_rows.extend(vectors)
         progress("memories_vec", len(rows))
-    source = _vector_digest(source_rows)
-    target = _vector_digest((r[0], r[1], parse_vector(r[2])) for r in dst.db.execute(
-        "SELECT rowid, namespace, embedding::text FROM memories_vec"))
-    if source != target:
-        raise MigrationFailed(f"memories_vec: SQLite has {source[0]} vectors, PostgreSQL got {target[0]} (hashes differ); nothing was written.")
-    return {"rows": source[0], "sha256": source[1]}
+    return _verified("memories_vec", source_rows, ((r[0], r[1], parse_vector(r[2])) for r in dst.db.execute(
+        "SELECT rowid, namespace, embedding::text FROM memories_vec")))
 
 
 def _copy_passages(src: SQLiteStore, dst: PostgresStore, progress) -> dict:
@@ -198,9 +194,13 @@ def _copy_passages(src: SQLiteStore, dst: PostgresStore, progress) -> dict:
             [(r[0], r[1], r[2], bool(r[4]), vector_literal(np.frombuffer(r[3], dtype=np.float32))) for r in rows])
         source_rows.extend((f"{r[0]}.{r[1]}", r[2], np.frombuffer(r[3], dtype=np.float32)) for r in rows)
         progress("memory_passages", len(rows))
-    source = _vector_digest(source_rows)
-    target = _vector_digest((f"{r[0]}.{r[1]}", r[2], parse_vector(r[3])) for r in dst.db.execute(
-        "SELECT memory_rowid, seq, namespace, embedding::text FROM memory_passages"))
+    return _verified("memory_passages", source_rows, ((f"{r[0]}.{r[1]}", r[2], parse_vector(r[3])) for r in dst.db.execute(
+        "SELECT memory_rowid, seq, namespace, embedding::text FROM memory_passages")))
+
+
+def _verified(table: str, source_rows, target_rows) -> dict:
+    """Compare what was read from SQLite with what PostgreSQL holds now; raises MigrationFailed on any difference."""
+    source, target = _vector_digest(source_rows), _vector_digest(target_rows)
     if source != target:
-        raise MigrationFailed(f"memory_passages: SQLite has {source[0]} vectors, PostgreSQL got {target[0]} (hashes differ); nothing was written.")
+        raise MigrationFailed(f"{table}: SQLite has {source[0]} vectors, PostgreSQL got {target[0]} (hashes differ); nothing was written.")
     return {"rows": source[0], "sha256": source[1]}
