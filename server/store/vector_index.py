@@ -421,7 +421,7 @@ class VectorIndex:
 
     # -- search ------------------------------------------------------------------------------
     def search(
-        self, namespace: str, vector: np.ndarray, limit: int, active_only: bool, exact: bool = False, passages: bool = True
+        self, namespace: str, vector: np.ndarray, limit: int, active_only: bool, exact: bool = False, passages: bool = False
     ) -> list[tuple[int, float]]:
         """Top `limit` (rowid, cosine) pairs; vectors are unit length, so cosine is a dot product.
 
