@@ -1,0 +1,167 @@
+"""Where a batch import's CPU goes, per memory: embedding (tokenisation, the ONNX graph) and the calling thread's
+decisions and writes, split by stage. The figures behind bench/notes/write-throughput.md.
+
+    python -m bench.write_budget [--n 2000] [--graph plain|fused] [--embed-only | --decide-only]
+
+The texts are bench.core's batch texts. Embedding is timed alone, chunk by chunk as remember_many queues it
+(`EMBED_CHUNK` texts per call), as process CPU (its worker threads included). The decisions are timed with the
+vectors precomputed, so the calling thread's CPU is the serial part alone: each stage is wrapped and its own
+thread CPU summed (nested stages count in their parents too). CPU time, not wall time: the machine is shared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from bench.core import CACHE, build, sentence
+
+
+class Precomputed:
+    """The embedder with every text's vector computed beforehand: remember_many's serial part alone."""
+
+    def __init__(self, inner, texts):
+        self.inner, self.model_id = inner, inner.model_id
+        self.vectors = dict(zip(texts, inner.embed(texts)))
+
+    @property
+    def dim(self):
+        return self.inner.dim
+
+    def embed(self, texts):
+        return np.stack([self.vectors[t] for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+    def embed_query(self, text):
+        return self.vectors[text]
+
+
+def _timed(totals: dict, calls: dict, name: str, fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        t = time.thread_time()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            totals[name] += time.thread_time() - t
+            calls[name] += 1
+    return wrapper
+
+
+def embed_budget(embedder, texts: list[str]) -> dict[str, float]:
+    """ms of CPU per text: the whole `embed`, and its tokenisation alone (one thread, same chunks)."""
+    from server.service import EMBED_CHUNK
+
+    chunks = [texts[s : s + EMBED_CHUNK] for s in range(0, len(texts), EMBED_CHUNK)]
+    embedder.embed(chunks[0])  # warm-up
+    c = time.process_time()
+    for chunk in chunks:
+        embedder.embed(chunk)
+    total = time.process_time() - c
+    tokenizer = embedder._model.model.tokenizer
+    c = time.process_time()  # the tokenizer may run a batch on threads of its own
+    for chunk in chunks:
+        tokenizer.encode_batch(chunk)
+    tok = time.process_time() - c
+    return {"embed (all threads)": total * 1000 / len(texts), "  tokenisation": tok * 1000 / len(texts)}
+
+
+def decide_budget(pre: Precomputed, texts: list[str], batch: int = 256) -> tuple[dict[str, float], dict[str, int], float]:
+    """ms of calling-thread CPU per memory by stage, calls per memory, and the background catch-up's CPU per memory."""
+    from server.memops import encode as E, features as F, learned as L
+    from server.models import RememberRequest
+
+    totals: dict[str, float] = defaultdict(float)
+    calls: dict[str, int] = defaultdict(int)
+    with tempfile.TemporaryDirectory() as d:
+        app = build(Path(d) / "b.db", pre)
+        svc, store = app.service, app.store
+        svc.remember(RememberRequest(namespace="w", content="warm-up: waits for the memory-ops model"))
+        ops = svc.ops.wait() if hasattr(svc.ops, "wait") else svc.ops
+        catch_up = []
+        for obj, names in (
+            (svc, ["_validate_remember", "_pre_gate", "_decide", "_apply"]),
+            (store, ["find_active_by_hash", "vector_search", "texts_by_rowids", "vectors_by_rowid", "insert", "audit",
+                     "update_fields", "reinforce"]),
+            (ops, ["decide"]),
+            (ops.np, ["forward"]),
+        ):
+            for name in names:
+                setattr(obj, name, _timed(totals, calls, f"{type(obj).__name__}.{name}", getattr(obj, name)))
+        originals = [(mod, name, getattr(mod, name)) for mod, name in
+                     ((L, "encode"), (E, "statement_features"), (E, "pair_features"), (E, "parse"))]
+        originals.append((L.LearnedOps, "_reason", L.LearnedOps.__dict__["_reason"]))
+        for mod, name, fn in originals[:-1]:
+            setattr(mod, name, _timed(totals, calls, f"{mod.__name__.rsplit('.', 1)[-1]}.{name}", fn))
+        L.LearnedOps._reason = staticmethod(_timed(totals, calls, "learned._reason", L.LearnedOps._reason))
+        # Every run starts with cold parse caches, as a fresh process does.
+        for cache in (E.parsed, F._side, F._markers):
+            cache.cache_clear()
+        real_catch_up = getattr(store, "catch_up_keywords", None)  # absent before cb4943c: A/B against older commits
+
+        def counted_catch_up(namespace):
+            t = time.thread_time()
+            real_catch_up(namespace)
+            catch_up.append(time.thread_time() - t)
+
+        if real_catch_up is not None:
+            store.catch_up_keywords = counted_catch_up
+        reqs = [RememberRequest(namespace="b", content=t) for t in texts]
+        c = time.thread_time()
+        for start in range(0, len(reqs), batch):
+            svc.remember_many(reqs[start : start + batch])
+        whole = time.thread_time() - c
+        if getattr(svc, "_index_pool", None) is not None:
+            svc._index_pool.submit(lambda: None).result()
+        store.close()
+        for mod, name, fn in originals:
+            setattr(mod, name, fn)
+    n = len(texts)
+    out = {"remember_many (calling thread)": whole * 1000 / n}
+    out.update({k: v * 1000 / n for k, v in totals.items()})
+    return out, {k: v / n for k, v in calls.items()}, sum(catch_up) * 1000 / n
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=2000, help="memories (bench.core's batch texts)")
+    parser.add_argument("--graph", choices=("plain", "fused"), default=None, help="REVERIE_EMBEDDING_GRAPH for this run")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each part; each figure is its least over the runs "
+                        "(the machine is shared: other work inflates CPU time through caches and the host, never deflates it)")
+    parser.add_argument("--embed-only", action="store_true")
+    parser.add_argument("--decide-only", action="store_true")
+    args = parser.parse_args(argv)
+    if args.graph:
+        os.environ["REVERIE_EMBEDDING_GRAPH"] = args.graph
+    from server.config import Settings
+    from server.embed import FastEmbedEmbedder
+
+    settings = Settings()
+    kwargs = {"graph": settings.embedding_graph} if hasattr(settings, "embedding_graph") else {}
+    embedder = FastEmbedEmbedder("offline", CACHE, precision=settings.embedding_precision, **kwargs)
+    texts = [sentence(20_000_000 + i) for i in range(args.n)]
+    print(f"{args.n} texts, {embedder.precision} {kwargs.get('graph', 'plain')}; load {os.getloadavg()[0]:.1f}")
+    if not args.decide_only:
+        runs = [embed_budget(embedder, texts) for _ in range(args.repeat)]
+        for name, ms in {k: min(r[k] for r in runs) for k in runs[0]}.items():
+            print(f"{name:<40} {ms:6.2f} ms CPU per text")
+    if not args.embed_only:
+        pre = Precomputed(embedder, texts + ["warm-up: waits for the memory-ops model"])
+        runs = [decide_budget(pre, texts) for _ in range(args.repeat)]
+        stages = {k: min(r[0][k] for r in runs) for k in runs[0][0]}
+        calls, catch_up = runs[0][1], min(r[2] for r in runs)
+        for name, ms in stages.items():
+            print(f"{name:<40} {ms:6.2f} ms CPU per memory" + (f"  ({calls[name]:.1f} calls)" if name in calls else ""))
+        print(f"{'keyword catch-up (background thread)':<40} {catch_up:6.2f} ms CPU per memory")
+    print(f"load {os.getloadavg()[0]:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
