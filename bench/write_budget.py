@@ -1,7 +1,7 @@
 """Where a batch import's CPU goes, per memory: embedding (tokenisation, the ONNX graph) and the calling thread's
 decisions and writes, split by stage. The figures behind bench/notes/write-throughput.md.
 
-    python -m bench.write_budget [--n 2000] [--graph plain|fused] [--embed-only | --decide-only]
+    python -m bench.write_budget [--n 2000] [--repeat 3] [--embed-only | --decide-only] [--pipeline]
 
 The texts are bench.core's batch texts. Embedding is timed alone, chunk by chunk as remember_many queues it
 (`EMBED_CHUNK` texts per call), as process CPU (its worker threads included). The decisions are timed with the
@@ -128,25 +128,66 @@ def decide_budget(pre: Precomputed, texts: list[str], batch: int = 256) -> tuple
     return out, {k: v / n for k, v in calls.items()}, sum(catch_up) * 1000 / n
 
 
+def pipeline(embedder, texts: list[str], batch: int = 256) -> dict[str, float]:
+    """The real batch import (embedding in the background): its rate, CPU per memory, and how long the calling
+    thread waited for vectors (ms of wall time per memory: time the decisions could not overlap the embedding)."""
+    from server import service as S
+    from server.models import RememberRequest
+
+    waited = [0.0]
+    real_at, real_start = S._Vectors._at, S._Vectors.start
+    finished: list[float] = []  # when each embedding chunk finished
+
+    def timed_start(self, embedder, pool):
+        real_start(self, embedder, pool)
+        for future in self.futures:
+            future.add_done_callback(lambda _: finished.append(time.perf_counter()))
+
+    def timed_at(self, n):
+        t = time.perf_counter()
+        try:
+            return real_at(self, n)
+        finally:
+            waited[0] += time.perf_counter() - t
+
+    with tempfile.TemporaryDirectory() as d:
+        app = build(Path(d) / "p.db", embedder)
+        app.service.remember(RememberRequest(namespace="w", content="warm-up: waits for the memory-ops model"))
+        reqs = [RememberRequest(namespace="b", content=t) for t in texts]
+        S._Vectors._at, S._Vectors.start = timed_at, timed_start
+        tail = 0.0  # wall time a batch went on deciding after its last vector was ready: the embedding threads idle
+        try:
+            t, c, own = time.perf_counter(), time.process_time(), time.thread_time()
+            for start in range(0, len(reqs), batch):
+                finished.clear()
+                app.service.remember_many(reqs[start : start + batch])
+                tail += time.perf_counter() - max(finished)
+            wall, cpu, own = time.perf_counter() - t, time.process_time() - c, time.thread_time() - own
+        finally:
+            S._Vectors._at, S._Vectors.start = real_at, real_start
+        app.store.close()
+    n = len(texts)
+    return {"rate (memories/s)": n / wall, "CPU per memory (ms, all threads)": cpu * 1000 / n,
+            "calling thread CPU per memory (ms)": own * 1000 / n, "calling thread waiting for vectors (ms per memory)": waited[0] * 1000 / n,
+            "deciding after the last vector, embedding idle (ms per memory)": tail * 1000 / n, "wall per memory (ms)": wall * 1000 / n}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000, help="memories (bench.core's batch texts)")
-    parser.add_argument("--graph", choices=("plain", "fused"), default=None, help="REVERIE_EMBEDDING_GRAPH for this run")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each part; each figure is its least over the runs "
                         "(the machine is shared: other work inflates CPU time through caches and the host, never deflates it)")
     parser.add_argument("--embed-only", action="store_true")
+    parser.add_argument("--pipeline", action="store_true", help="also time the real batch import and its waits")
     parser.add_argument("--decide-only", action="store_true")
     args = parser.parse_args(argv)
-    if args.graph:
-        os.environ["REVERIE_EMBEDDING_GRAPH"] = args.graph
     from server.config import Settings
     from server.embed import FastEmbedEmbedder
 
     settings = Settings()
-    kwargs = {"graph": settings.embedding_graph} if hasattr(settings, "embedding_graph") else {}
-    embedder = FastEmbedEmbedder("offline", CACHE, precision=settings.embedding_precision, **kwargs)
+    embedder = FastEmbedEmbedder("offline", CACHE, precision=settings.embedding_precision)
     texts = [sentence(20_000_000 + i) for i in range(args.n)]
-    print(f"{args.n} texts, {embedder.precision} {kwargs.get('graph', 'plain')}; load {os.getloadavg()[0]:.1f}")
+    print(f"{args.n} texts, {embedder.precision}; load {os.getloadavg()[0]:.1f}")
     if not args.decide_only:
         runs = [embed_budget(embedder, texts) for _ in range(args.repeat)]
         for name, ms in {k: min(r[k] for r in runs) for k in runs[0]}.items():
@@ -159,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
         for name, ms in stages.items():
             print(f"{name:<40} {ms:6.2f} ms CPU per memory" + (f"  ({calls[name]:.1f} calls)" if name in calls else ""))
         print(f"{'keyword catch-up (background thread)':<40} {catch_up:6.2f} ms CPU per memory")
+    if args.pipeline:
+        for name, value in pipeline(embedder, texts).items():
+            print(f"{name:<52} {value:7.2f}")
     print(f"load {os.getloadavg()[0]:.1f}")
     return 0
 
