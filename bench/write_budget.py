@@ -101,6 +101,25 @@ def decide_budget(pre: Precomputed, texts: list[str], batch: int = 256) -> tuple
         for mod, name, fn in originals[:-1]:
             setattr(mod, name, _timed(totals, calls, f"{mod.__name__.rsplit('.', 1)[-1]}.{name}", fn))
         L.LearnedOps._reason = staticmethod(_timed(totals, calls, "learned._reason", L.LearnedOps._reason))
+        from server.store import driver as D
+
+        sql = [0.0]  # the calling thread's time in the SQLite driver (every statement: reads, writes, commits)
+
+        def sql_timed(fn):
+            @functools.wraps(fn)
+            def wrapper(*args, **kwargs):
+                if threading.current_thread() is not threading.main_thread():
+                    return fn(*args, **kwargs)
+                t = time.thread_time()
+                try:
+                    return fn(*args, **kwargs)
+                finally:
+                    sql[0] += time.thread_time() - t
+            return wrapper
+
+        originals += [(D.Database, name, getattr(D.Database, name)) for name in ("execute", "executemany", "insert")]
+        for cls, name, fn in originals[-3:]:
+            setattr(cls, name, sql_timed(fn))
         # Every run starts with cold parse caches, as a fresh process does.
         for cache in (E.parsed, F._side, F._markers):
             cache.cache_clear()
@@ -126,6 +145,7 @@ def decide_budget(pre: Precomputed, texts: list[str], batch: int = 256) -> tuple
     n = len(texts)
     out = {"remember_many (calling thread)": whole * 1000 / n}
     out.update({k: v * 1000 / n for k, v in totals.items()})
+    out["SQL in the driver (all statements)"] = sql[0] * 1000 / n
     return out, {k: v / n for k, v in calls.items()}, sum(catch_up) * 1000 / n
 
 

@@ -115,7 +115,7 @@ def check_tags(tags: Sequence[str] | None) -> list[str]:
     return out
 
 
-EMBED_CHUNK = 16  # texts per embedding call: as cheap per text as 32 or 64 (bench/embed_variants.py), and a short wait
+EMBED_CHUNK = 16  # texts per embedding call: 8-32 cost the same per text, 64 more (bench/embed_variants.py); a short first wait
 
 
 class _Vectors:
