@@ -1,6 +1,6 @@
 """The embedding's CPU floor: ONNX variants of all-MiniLM-L6-v2 on bench.core's batch texts, one ONNX Runtime thread.
 
-    python -m bench.embed_variants [--rounds 5] [--sizes 1,8,16,32,64]
+    python -m bench.embed_variants [--rounds 5] [--sizes 1,8,16,32,64] [--join 2]
 
 For each variant: ms of CPU per text by texts per call (the least over `--rounds`: the machine is shared, and
 other work only ever adds), the minimum and mean cosine to the plain fp32 graph over varied texts
@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--sizes", default="1,8,16,32,64", help="texts per ONNX Runtime call")
     parser.add_argument("--texts", type=int, default=128, help="bench texts timed per size")
+    parser.add_argument("--join", type=int, default=1, help="bench sentences per text (2: ~35 tokens, 3: ~50)")
     args = parser.parse_args(argv)
     import logging
 
@@ -102,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
     tokenizer.enable_padding()
     tokenizer.enable_truncation(256)
-    texts = sorted((sentence(20_000_000 + i) for i in range(args.texts)), key=len)  # as embed() groups them
+    texts = sorted((" and ".join(sentence(20_000_000 + args.join * i + j) for j in range(args.join)) for i in range(args.texts)),
+                   key=len)  # as embed() groups them
     varied = CALIBRATION + texts[:: max(len(texts) // 8, 1)]
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"{len(texts)} bench texts ({np.mean([len(tokenizer.encode(t).ids) for t in texts]):.1f} tokens on average); "
