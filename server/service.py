@@ -115,11 +115,20 @@ def check_tags(tags: Sequence[str] | None) -> list[str]:
     return out
 
 
-EMBED_CHUNK = 64  # texts per background embedding call: the first decisions need not wait for the whole batch
+EMBED_CHUNK = 16  # texts per embedding call: 8-32 cost the same per text, 64 more (bench/embed_variants.py); a short first wait
 
 
 class _Vectors:
-    """A batch's embeddings, computed chunk by chunk in a background thread; `get` waits for its chunk.
+    """A batch's embeddings, chunk by chunk: one background thread embeds from the front of the batch, and the
+    calling thread, when the chunk it needs is not ready, embeds a chunk itself instead of waiting (that one if
+    nobody has begun it, else the next that nobody has).
+
+    Why shared that way: the decisions are serial and cheaper than the embedding, so the embedding is the pace.
+    With the embedding split over two pool threads beside the calling thread (three threads on two cores) it
+    raced ahead, and each batch ended with the calling thread deciding alone while a core idled; with one
+    embedding thread and a calling thread that helps when it would wait, two threads keep two cores busy to the
+    end (bench/notes/write-throughput.md). fp32 vectors do not depend on how texts are chunked
+    (bench/embed_variants.py: alone vs batched, max |diff| 0), so decisions do not either.
 
     A long statement's passages (server/passages.py) follow it in the queue, so its whole write waits for
     nothing embedded after it.
@@ -135,13 +144,62 @@ class _Vectors:
             if passages and passages[n]:
                 self.spans[index] = (len(self.texts), len(self.texts) + len(passages[n]))
                 self.texts.extend(passages[n])
-        self.futures: list = []
+        chunks = (len(self.texts) + EMBED_CHUNK - 1) // EMBED_CHUNK
+        self._lock = threading.Lock()
+        self._next = 0  # the first chunk nobody has begun; chunks are begun in order, or out of it by the caller
+        self._begun = [False] * chunks
+        self._done = [threading.Event() for _ in range(chunks)]
+        self._out: list = [None] * chunks  # vectors, or the exception embedding them raised
+        self._embedder: Embedder | None = None
 
     def start(self, embedder: Embedder, pool) -> None:
-        self.futures = [pool.submit(embedder.embed, self.texts[s : s + EMBED_CHUNK]) for s in range(0, len(self.texts), EMBED_CHUNK)]
+        self._embedder = embedder
+        if self._begun:
+            pool.submit(self._background)
+
+    def stop(self) -> None:
+        """Let the background thread go: the batch is abandoned (an error), its later chunks are not needed."""
+        with self._lock:
+            self._begun = [True] * len(self._begun)
+
+    def _claim(self, c: int | None = None) -> int | None:
+        """Begin chunk `c` (or the first not begun): its number, or None if it (or every chunk) is taken."""
+        with self._lock:
+            if c is None:
+                while self._next < len(self._begun) and self._begun[self._next]:
+                    self._next += 1
+                c = self._next if self._next < len(self._begun) else None
+            if c is None or self._begun[c]:
+                return None
+            self._begun[c] = True
+            return c
+
+    def _embed(self, c: int) -> None:
+        try:
+            self._out[c] = self._embedder.embed(self.texts[c * EMBED_CHUNK : (c + 1) * EMBED_CHUNK])
+        except BaseException as exc:  # handed to whoever reads the chunk
+            self._out[c] = exc
+        self._done[c].set()
+
+    def _background(self) -> None:
+        while (c := self._claim()) is not None:
+            self._embed(c)
 
     def _at(self, n: int) -> np.ndarray:
-        return self.futures[n // EMBED_CHUNK].result()[n % EMBED_CHUNK]
+        c = n // EMBED_CHUNK
+        while not self._done[c].is_set():
+            # Embed the chunk needed, or, while the background thread finishes it, the next one nobody has begun.
+            ahead = self._claim(c)
+            if ahead is None:
+                ahead = self._claim()
+            if ahead is None:
+                self._done[c].wait()
+            else:
+                self._embed(ahead)
+        out = self._out[c]
+        if isinstance(out, BaseException):
+            raise out
+        return out[n % EMBED_CHUNK]
 
     def get(self, index: int) -> np.ndarray:
         return self._at(self.slot[index])
@@ -153,7 +211,7 @@ class _Vectors:
 
     def ready(self, index: int) -> bool:
         last = self.spans[index][1] - 1 if index in self.spans else self.slot[index]
-        return all(f.done() for f in self.futures[self.slot[index] // EMBED_CHUNK : last // EMBED_CHUNK + 1])
+        return all(d.is_set() for d in self._done[self.slot[index] // EMBED_CHUNK : last // EMBED_CHUNK + 1])
 
 
 # Batches that store at least this many memories catch the keyword index up in the background; a single remember
@@ -291,6 +349,7 @@ class MemoryService:
                             plan.passages = vectors.passages(i)
                     results.append(self._apply(req, plan, actor, stored))
         except BaseException as exc:
+            vectors.stop()
             group.abort(exc)
             raise
         group.commit()

@@ -66,3 +66,75 @@ def test_the_first_batch_waits_for_a_memops_model_that_is_still_loading(settings
     finally:
         if not worker.is_alive():
             app.store.close()
+
+
+def test_a_batch_of_several_embedding_chunks_decides_like_one_statement_at_a_time(settings, embedder):
+    # Chunks are embedded by whichever thread gets there first; neither vectors nor decisions may depend on it.
+    from server.service import EMBED_CHUNK
+
+    notes = [f"{who} {verb} {what} on {day}." for who, verb, what, day in zip(
+        ["Ana", "Ben", "Chloe", "Dev", "Elif", "Farid"] * 8, ["bought", "visited", "prefers", "fixed"] * 12,
+        ["a red kayak", "Lisbon", "green tea", "the staging server", "oat milk", "a chess opening", "tax forms"] * 7,
+        ["Monday", "Tuesday", "Friday", "Sunday", "Saturday"] * 10)]
+    texts = STATEMENTS + notes
+    assert len(texts) > 3 * EMBED_CHUNK
+    store = open_store(settings)
+    try:
+        service = MemoryService(store, embedder, load_ops(), settings)
+        one = [service.remember(RememberRequest(namespace="one", content=text)) for text in texts]
+        many = service.remember_many([RememberRequest(namespace="many", content=text) for text in texts])
+        assert _outcome(service, "many", many) == _outcome(service, "one", one)
+        assert {r.decision for r in many} >= {"add", "noop", "skip"}
+    finally:
+        store.close()
+
+
+class _Idle:
+    """A pool that never runs what it is given: the calling thread must embed every chunk itself."""
+
+    def submit(self, fn, *args):
+        return None
+
+
+class _Counting:
+    def __init__(self, fail_on: str | None = None):
+        self.calls: list[list[str]] = []
+        self.fail_on = fail_on
+
+    def embed(self, texts):
+        import numpy as np
+
+        self.calls.append(list(texts))
+        if self.fail_on in texts:
+            raise RuntimeError("the model failed")
+        return np.array([[float(len(t)), 1.0] for t in texts], np.float32)
+
+
+def test_the_calling_thread_embeds_what_the_background_thread_has_not_begun():
+    from server.service import EMBED_CHUNK, _Vectors
+
+    texts = [f"text {i}" + "x" * i for i in range(3 * EMBED_CHUNK + 5)]
+    embedder = _Counting()
+    vectors = _Vectors(texts, list(range(len(texts))))
+    vectors.start(embedder, _Idle())
+    assert not vectors.ready(len(texts) - 1)
+    got = [vectors.get(i) for i in reversed(range(len(texts)))][::-1]  # out of order: chunks are claimed by need
+    assert [float(v[0]) for v in got] == [float(len(t)) for t in texts]
+    assert sorted(t for call in embedder.calls for t in call) == sorted(texts)  # each text embedded once
+    assert vectors.ready(0) and vectors.ready(len(texts) - 1)
+
+
+def test_an_embedding_failure_reaches_the_statement_that_needs_the_chunk():
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pytest
+
+    from server.service import EMBED_CHUNK, _Vectors
+
+    texts = [f"statement number {i}" for i in range(2 * EMBED_CHUNK)]
+    with ThreadPoolExecutor(1) as pool:
+        vectors = _Vectors(texts, list(range(len(texts))))
+        vectors.start(_Counting(fail_on=texts[EMBED_CHUNK + 1]), pool)
+        assert vectors.get(0) is not None
+        with pytest.raises(RuntimeError, match="the model failed"):
+            vectors.get(EMBED_CHUNK + 3)
