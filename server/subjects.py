@@ -26,6 +26,7 @@ MAX_WORDS = 3  # most words in one subject
 MAX_SUBJECTS = 4  # keyword queries one recall may add
 COVER = 5  # a subject named by one of the first COVER candidates is covered: nothing is raised for it
 NAMES = 0.5  # share of a subject's best BM25 a memory needs to count as naming it
+COMMON = 0.5  # a subject named by this share of the keyword pool or more is not one a question singles out
 _TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 _CONJUNCTIONS = frozenset({"and", "or"})
 # What may stand between a conjunction and its subject: "in Hawaii and in New York", "Mel and her kids". Anything
@@ -99,7 +100,8 @@ def lift(fused: dict[int, float], vector_hits, subject_hits: list, limit: int | 
             continue
         best_bm25 = max(score for _, score in hits)
         names = {rowid for rowid, score in hits if score >= NAMES * best_bm25}
-        if names.intersection(head):
+        # Covered, or named by so many memories (a speaker's name in a chat log) that naming it tells nothing.
+        if names.intersection(head) or (limit is not None and len(names) >= COMMON * limit):
             continue
         scores, _, _ = fuse(vector_hits, hits, limit=limit)
         best = next((r for r in scores if r in names), None)
