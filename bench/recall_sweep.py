@@ -89,7 +89,9 @@ def score(
                     if conv.id in ranks:
                         order = first_appearance([h.turns for h in hits], session_of)
                         where = sorted((order.index(e) + 1 if e in order else depth + 1) for e in q.evidence)
-                        print(f"{name:<16} {conv.id}: evidence sessions rank {where} (of {len(order)})", flush=True)
+                        lost = sorted(set(q.evidence) - set(order) - _stored_sessions(system, session_of))
+                        note = f"; stored nowhere (the write path skipped every turn): {lost}" if lost else ""
+                        print(f"{name:<16} {conv.id}: evidence sessions rank {where} (of {len(order)}){note}", flush=True)
                 system.close()
         finally:
             for key, value in saved.items():
@@ -101,6 +103,12 @@ def score(
         main_k = metric.format(k=10 if turn_level else 5)
         cats = ", ".join(f"{c} {v[main_k]:.3f}" for c, v in by_cat.items())
         print(f"{name:<16} {cells}  p50 {percentile(latency, 50):.1f} ms (CPU {percentile(cpu, 50):.1f} ms)  ({cats})", flush=True)
+
+
+def _stored_sessions(system, session_of) -> set[str]:
+    """Sessions with at least one turn in some memory's provenance (a missed one may not be in the store at all)."""
+    refs = {p[4:] for _, memory in system.store.iter_all(system.namespace) for p in memory.provenance if p.startswith("ref:")}
+    return {session_of[t] for t in refs if t in session_of}
 
 
 def _open(system, store_dir: Path, conv) -> None:
