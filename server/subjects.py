@@ -3,7 +3,9 @@ keyword query per subject, so each subject's best matches reach the top, not onl
 
 Why: one BM25 query over all the words ranks first the memories that match the most of them, and the
 subject that fills more memories (a whole conversation about Hawaii) takes every place before the other's
-single mention is reached. Searched on its own, each subject's best match scores the top of its own list.
+single mention is reached. So each subject is also searched on its own, and a subject that none of the first
+few candidates names gets its best match raised to the top score (`lift`); a ranking that already names every
+subject near its top is left as it is.
 A subject's query is its own words only, fused with the whole question's vector (one query embedding is all
 a recall can afford: a second costs ~6 ms): the keywords say which memories name the subject, the vector
 which of them answer the question. With the question's other words in it ("spend", "traveling"), the
@@ -86,14 +88,15 @@ def lift(fused: dict[int, float], vector_hits, subject_hits: list, limit: int | 
     `subject_hits` holds each subject's BM25 list. A memory names a subject when its BM25 for the subject is at
     least `NAMES` of the subject's best (one of three words, "New Delhi" for "New York City", is not naming it).
     A subject's best match is the best of its keyword list fused with the question's vector (`search.fuse`).
-    Why only uncovered subjects: where both are named near the top already ("Melanie and her kids"), raising
-    one more match of either only pushes down what the whole question found (LoCoMo recall@10 -0.002 when
-    every subject's best was raised).
+    Why only uncovered subjects: where both are named near the top already ("Melanie and her kids"), the
+    whole question's ranking already answers for both, and is left as it is. (Measured, it makes no difference
+    to LoCoMo conversations 1-5: recall@10 0.752 with the rule, 0.754 raising every subject, 0.754 without
+    subject queries; bench/notes/retrieval.md, Session 8.)
     """
     if not fused:
         return fused
+    top = next(iter(fused.values()))
     head = list(fused)[:COVER]
-    top = fused[head[0]]
     out = dict(fused)
     for hits in subject_hits:
         if not hits:

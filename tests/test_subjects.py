@@ -77,3 +77,16 @@ def test_subjects_already_named_near_the_top_leave_the_ranking_as_it_is(service,
     monkeypatch.setattr(subjects, "SPLIT", False)
     assert split == _ranked(service, query)
     assert {stored[HAWAII[0]], stored[HAWAII[1]]} <= set(split[:5])
+
+
+def test_lift_raises_a_subject_no_head_candidate_names_and_only_that_one():
+    fused = {1: 1.0, 2: 0.9, 3: 0.8, 4: 0.7, 5: 0.6, 6: 0.5, 7: 0.1}
+    vector = [(r, 0.5) for r in fused]
+    covered = [(2, 5.0), (7, 1.0)]  # rowid 2, among the first five, names it: nothing moves
+    assert subjects.lift(fused, vector, [covered], limit=50) == fused
+    missing = [(7, 5.0), (1, 1.0)]  # only rowid 7 names it (rowid 1 has a fifth of its BM25)
+    lifted = subjects.lift(fused, vector, [missing], limit=50)
+    assert lifted[7] == 1.0 and list(lifted)[:2] in ([1, 7], [7, 1]) and lifted[2] == 0.9
+    everywhere = [(r, 5.0) for r in (6, 7, 8, 9)]  # named by the whole pool of 4: a speaker's name, not a subject
+    assert subjects.lift(fused, vector, [everywhere], limit=4) == fused
+    assert subjects.lift({}, [], [missing], limit=50) == {}
