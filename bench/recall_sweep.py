@@ -8,8 +8,8 @@
     python -m bench.recall_sweep score /path/to/longmemeval_s.json --format longmemeval --store DIR --limit 30 --ranks 9a707b82
 
 A variant sets module constants (`service.X` in server.service, likewise `search.X`, `sessionrank.X`, `timeframe.X`,
-`passages.X`, `subjects.X`) for its run; each starts from the defaults. `--strategy vector` (or keyword) scores that baseline on the
-same stores. Scores are those of `reverie bench retrieval`: turn-level evidence recall@k for LoCoMo,
+`passages.X`, `subjects.X`) for its run; each starts from the defaults. `--strategy vector` (or keyword) scores
+that baseline on the same stores. Scores are those of `reverie bench retrieval`: turn-level evidence recall@k for LoCoMo,
 session-level recall_all@k for LongMemEval. Ingest goes through the real write path, so write-side
 changes need a new `ingest`; this is for the read side, where one ingest serves any number of variants.
 `misses` tells, for each LoCoMo evidence turn, where recall put it and why it missed (see `misses`).

@@ -19,7 +19,8 @@ HAWAII = [
               "surfing lessons in Waikiki", "at a luau on Maui", "watching the Kilauea volcano", "island hopping to Kauai",
               "at the black sand beach", "touring a pineapple farm", "whale watching off Lahaina", "shopping in Honolulu"]
 ]
-NEW_YORK = "Can you suggest budgeting tips for my next trip? By the way, I recently got back from a solo week in New York, staying at a hostel."
+NEW_YORK = ("Can you suggest budgeting tips for my next trip? By the way, I recently got back from a solo week in New York, "
+            "staying at a hostel.")
 QUESTION = "How many days did I spend traveling in Hawaii and in New York City?"
 
 
