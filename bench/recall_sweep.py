@@ -8,9 +8,8 @@
     python -m bench.recall_sweep score /path/to/longmemeval_s.json --format longmemeval --store DIR --limit 30 --ranks 9a707b82
 
 A variant sets module constants (`service.X` in server.service, likewise `search.X`, `sessionrank.X`, `timeframe.X`,
-`passages.X`) for
-its run; each starts from the defaults. `--strategy vector` (or keyword) scores that baseline on the
-same stores. Scores are those of `reverie bench retrieval`: turn-level evidence recall@k for LoCoMo,
+`passages.X`, `subjects.X`) for its run; each starts from the defaults. `--strategy vector` (or keyword) scores
+that baseline on the same stores. Scores are those of `reverie bench retrieval`: turn-level evidence recall@k for LoCoMo,
 session-level recall_all@k for LongMemEval. Ingest goes through the real write path, so write-side
 changes need a new `ingest`; this is for the read side, where one ingest serves any number of variants.
 `misses` tells, for each LoCoMo evidence turn, where recall put it and why it missed (see `misses`).
@@ -53,30 +52,33 @@ def ingest(dataset, store_dir: Path, cache_dir: Path, replied: bool = False, con
 
 def score(
     dataset, store_dir: Path, cache_dir: Path, variants: dict[str, dict], ks=(5, 10, 20), strategy: str = "hybrid",
-    ranks: frozenset[str] = frozenset(),
+    ranks: frozenset[str] = frozenset(), depth: int | None = None,
 ) -> None:
     """Print each variant's scores; for the questions (LongMemEval ids) in `ranks`, where each evidence session ranks."""
-    from server import passages, search, service, sessionrank, timeframe
+    from server import passages, search, service, sessionrank, subjects, timeframe
     from server.bench.metrics import aggregate, first_appearance, percentile, session_metrics, turn_metrics
 
-    modules = {"service": service, "search": search, "sessionrank": sessionrank, "timeframe": timeframe, "passages": passages}
+    modules = {"service": service, "search": search, "sessionrank": sessionrank, "timeframe": timeframe, "passages": passages,
+               "subjects": subjects}
     turn_level = dataset.level == "turn"
     metric = "recall@{k}" if turn_level else "recall_all@{k}"
-    depth = max(ks) if turn_level else min(100, 3 * max(ks))  # as `evaluate`: sessions need more hits
+    if depth is None:  # as `evaluate` for these ks: sessions need more hits (the harness asks 60: its ks go to 20)
+        depth = max(ks) if turn_level else min(100, 3 * max(ks))
     system = _system(store_dir, cache_dir)
     for name, patch in variants.items():
         saved = {key: getattr(modules[key.split(".")[0]], key.split(".")[1]) for key in patch}
         for key, value in patch.items():
             setattr(modules[key.split(".")[0]], key.split(".")[1], tuple(value) if isinstance(value, list) else value)
-        rows, latency = [], []
+        rows, latency, cpu = [], [], []
         try:
             for conv in dataset.conversations:
                 _open(system, store_dir, conv)
                 session_of = conv.turn_session()
                 for q in conv.questions:
-                    t0 = time.perf_counter()
+                    t0, c0 = time.perf_counter(), time.process_time()
                     hits = system.search(q, depth, strategy)
                     latency.append((time.perf_counter() - t0) * 1000)
+                    cpu.append((time.process_time() - c0) * 1000)  # all threads: the keyword worker's too
                     row: dict[str, float] = {}
                     for k in ks:
                         if turn_level:
@@ -87,7 +89,9 @@ def score(
                     if conv.id in ranks:
                         order = first_appearance([h.turns for h in hits], session_of)
                         where = sorted((order.index(e) + 1 if e in order else depth + 1) for e in q.evidence)
-                        print(f"{name:<16} {conv.id}: evidence sessions rank {where} (of {len(order)})", flush=True)
+                        lost = sorted(set(q.evidence) - set(order) - _stored_sessions(system, session_of))
+                        note = f"; stored nowhere (the write path skipped every turn): {lost}" if lost else ""
+                        print(f"{name:<16} {conv.id}: evidence sessions rank {where} (of {len(order)}){note}", flush=True)
                 system.close()
         finally:
             for key, value in saved.items():
@@ -98,7 +102,13 @@ def score(
             cells += f" ndcg_any@10 {overall['ndcg_any@10']:.3f}"
         main_k = metric.format(k=10 if turn_level else 5)
         cats = ", ".join(f"{c} {v[main_k]:.3f}" for c, v in by_cat.items())
-        print(f"{name:<16} {cells}  p50 {percentile(latency, 50):.1f} ms  ({cats})", flush=True)
+        print(f"{name:<16} {cells}  p50 {percentile(latency, 50):.1f} ms (CPU {percentile(cpu, 50):.1f} ms)  ({cats})", flush=True)
+
+
+def _stored_sessions(system, session_of) -> set[str]:
+    """Sessions with at least one turn in some memory's provenance (a missed one may not be in the store at all)."""
+    refs = {p[4:] for _, memory in system.store.iter_all(system.namespace) for p in memory.provenance if p.startswith("ref:")}
+    return {session_of[t] for t in refs if t in session_of}
 
 
 def _open(system, store_dir: Path, conv) -> None:
@@ -184,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replied-context", action="store_true", help="ingest: LongMemEval user turns carry the assistant turn they answer as context")
     parser.add_argument("--context-words", type=int, help="ingest, with --replied-context: the assistant turn cut to its first N words")
     parser.add_argument("--ranks", help="score, LongMemEval: comma-separated question ids whose evidence sessions' ranks to print")
+    parser.add_argument("--depth", type=int, help="score: results asked per question (default as the harness for these ks: LoCoMo 20, "
+                        "LongMemEval 30; the harness asks LongMemEval for 60)")
     parser.add_argument("--show", type=int, default=0, help="misses: print this many missed evidence turns")
     parser.add_argument("--variant", action="append", default=[], metavar="NAME=JSON", help="constants to set, e.g. share5='{\"service.NEIGHBOR_SHARE\": 0.5}'")
     args = parser.parse_args(argv)
@@ -203,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
         except json.JSONDecodeError as exc:
             parser.error(f"--variant {name}: {exc}")
     ks = (5, 10, 20) if dataset.level == "turn" else (1, 5, 10)
-    score(dataset, args.store, args.cache_dir, variants, ks, args.strategy, frozenset(args.ranks.split(",")) if args.ranks else frozenset())
+    score(dataset, args.store, args.cache_dir, variants, ks, args.strategy, frozenset(args.ranks.split(",")) if args.ranks else frozenset(), args.depth)
     return 0
 
 
