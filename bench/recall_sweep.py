@@ -8,7 +8,7 @@
     python -m bench.recall_sweep score /path/to/longmemeval_s.json --format longmemeval --store DIR --limit 30 --ranks 9a707b82
 
 A variant sets module constants (`service.X` in server.service, likewise `search.X`, `sessionrank.X`, `timeframe.X`,
-`passages.X`, `subjects.X`) for its run; each starts from the defaults. `--strategy vector` (or keyword) scores
+`passages.X`) for its run; each starts from the defaults. `--strategy vector` (or keyword) scores
 that baseline on the same stores. Scores are those of `reverie bench retrieval`: turn-level evidence recall@k for LoCoMo,
 session-level recall_all@k for LongMemEval. Ingest goes through the real write path, so write-side
 changes need a new `ingest`; this is for the read side, where one ingest serves any number of variants.
@@ -55,11 +55,10 @@ def score(
     ranks: frozenset[str] = frozenset(), depth: int | None = None,
 ) -> None:
     """Print each variant's scores; for the questions (LongMemEval ids) in `ranks`, where each evidence session ranks."""
-    from server import passages, search, service, sessionrank, subjects, timeframe
+    from server import passages, search, service, sessionrank, timeframe
     from server.bench.metrics import aggregate, first_appearance, percentile, session_metrics, turn_metrics
 
-    modules = {"service": service, "search": search, "sessionrank": sessionrank, "timeframe": timeframe, "passages": passages,
-               "subjects": subjects}
+    modules = {"service": service, "search": search, "sessionrank": sessionrank, "timeframe": timeframe, "passages": passages}
     turn_level = dataset.level == "turn"
     metric = "recall@{k}" if turn_level else "recall_all@{k}"
     if depth is None:  # as `evaluate` for these ks: sessions need more hits (the harness asks 60: its ks go to 20)

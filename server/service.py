@@ -21,7 +21,7 @@ from datetime import datetime
 
 import numpy as np
 
-from server import blas, passages, sessionrank, subjects, timeframe
+from server import blas, passages, sessionrank, timeframe
 from server.clock import Clock, SystemClock, ensure_utc
 from server.config import NAMESPACE_PATTERN, Settings
 from server.embed import Embedder
@@ -596,27 +596,19 @@ class MemoryService:
         frame = timeframe.window(query, as_of or now)
         # A time frame the query names ranks by date below, so its words stay out of the match (timeframe.without_frame).
         words = timeframe.without_frame(query, frame) if self.settings.frame_out_of_query else query
-        # A question naming two subjects also asks one keyword query per subject (server/subjects.py).
-        per_subject = [m for q in subjects.queries(words) if (m := fts_query(q))] if req.strategy == "hybrid" else []
-        subject_hits: list = []
         if req.strategy in ("hybrid", "keyword"):
             match = fts_query(words)
             if match and self.store.db.in_transaction():
                 keyword_hits = self.store.keyword_search(req.namespace, match, pool)
-                subject_hits = [self.store.keyword_search(req.namespace, m, pool) for m in per_subject]
             elif match:
                 keywords = self._pool_for("_query_pool", 4).submit(self.store.keyword_search, req.namespace, match, pool)
-                subject_hits = [self._pool_for("_query_pool", 4).submit(self.store.keyword_search, req.namespace, m, pool) for m in per_subject]
         if req.strategy in ("hybrid", "vector"):
             qvec = self.embedder.embed_query(words)
             # A long memory's cosine is raised towards its best passage's (server/passages.py).
             vector_hits = self.store.vector_search(req.namespace, qvec, pool, active_only=active_only, passages=self.settings.passage_vectors)
         if keywords is not None:
             keyword_hits = keywords.result()
-            subject_hits = [f.result() for f in subject_hits]
         fused, vsim, kw = fuse(vector_hits, keyword_hits, limit=pool)
-        if subject_hits:
-            fused = subjects.lift(fused, vector_hits, subject_hits, pool)
         # Candidates are weighed on their MemoryFacts; only the ones returned (and the head the learned stage
         # may reorder: it reads the text) are read whole.
         facts = self.store.facts_by_rowids(req.namespace, list(fused))
