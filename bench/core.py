@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from server.config import Settings
 
-    embedder = FastEmbedEmbedder("offline", CACHE, precision=Settings().embedding_precision)  # REVERIE_EMBEDDING_PRECISION
+    embedder = FastEmbedEmbedder("offline", CACHE, precision=Settings().embedding_precision, query_precision=Settings().query_precision)  # REVERIE_*_PRECISION
     print(f"embedding precision {embedder.precision}; load {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as d:
         app = build(Path(d) / "w.db", embedder)

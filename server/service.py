@@ -933,7 +933,7 @@ class MemoryService:
         return Stats(
             namespaces=counts, total_memories=sum(sum(c.values()) for c in counts.values()),
             embedding_model=bound[0] if bound else None, embedding_dim=bound[1] if bound else None,
-            embedding_precision=getattr(self.embedder, "precision", None),
+            embedding_precision=getattr(self.embedder, "precision", None), query_precision=getattr(self.embedder, "query_precision", None),
             schema_version=info["schema_version"], database=info["database"], driver=info["driver"],
         )
 
