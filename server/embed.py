@@ -32,7 +32,7 @@ import logging
 import os
 import shutil
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -341,7 +341,14 @@ class FastEmbedEmbedder:
         query session (`query_precision`), without its generator and batching layers.
 
         With the batch session (query_precision == precision) the vector is bit-identical to `embed([text])[0]`
-        (tests/test_embed.py)."""
+        (tests/test_embed_query.py)."""
+        return self.prepare_query(text)()
+
+    def prepare_query(self, text: str) -> Callable[[], np.ndarray]:
+        """Tokenise `text` now; the returned call runs the model (without the GIL) and pools.
+
+        Why two steps: recall starts its keyword search in a worker thread between them, so the worker's Python
+        runs while the model does, not while this thread needs the GIL to tokenise."""
         from fastembed.common.onnx_model import OnnxOutputContext
 
         inner = self._model.model
@@ -353,13 +360,14 @@ class FastEmbedEmbedder:
         if "token_type_ids" in names:
             feeds["token_type_ids"] = np.zeros_like(feeds["input_ids"])
         feeds = inner._preprocess_onnx_input(feeds)
-        output = self._query_session.run(inner.ONNX_OUTPUT_NAMES, feeds)[0]
-        context = OnnxOutputContext(
-            model_output=output, attention_mask=feeds.get("attention_mask", np.array([e.attention_mask for e in encoded])),
-            input_ids=feeds["input_ids"],
-        )
-        vector = np.asarray(list(inner._post_process_onnx_output(context)), dtype=np.float32)
-        return _normalise(vector)[0]
+        mask = feeds.get("attention_mask", np.array([e.attention_mask for e in encoded]))
+
+        def run() -> np.ndarray:
+            output = self._query_session.run(inner.ONNX_OUTPUT_NAMES, feeds)[0]
+            context = OnnxOutputContext(model_output=output, attention_mask=mask, input_ids=feeds["input_ids"])
+            return _normalise(np.asarray(list(inner._post_process_onnx_output(context)), dtype=np.float32))[0]
+
+        return run
 
 
 class HashEmbedder:
@@ -437,3 +445,12 @@ class LazyEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.wait().embed_query(text)
+
+    def prepare_query(self, text: str) -> Callable[[], np.ndarray]:
+        return prepare_query(self.wait(), text)
+
+
+def prepare_query(embedder: Embedder, text: str) -> Callable[[], np.ndarray]:
+    """`embedder.prepare_query(text)` where it has one (FastEmbedEmbedder), else a call that embeds the query whole."""
+    prepare = getattr(embedder, "prepare_query", None)
+    return prepare(text) if prepare is not None else (lambda: embedder.embed_query(text))

@@ -78,3 +78,12 @@ def test_query_precision_reads_the_environment_and_rejects_unknown_values(monkey
 def test_stats_say_how_queries_are_embedded(app):
     stats = app.service.stats()
     assert (stats.embedding_precision, stats.query_precision) == ("fp32", "int8")
+
+
+def test_a_prepared_query_gives_the_query_vector_and_any_embedder_can_be_prepared(embedder):
+    from server.embed import HashEmbedder, prepare_query
+
+    run = embedder.prepare_query(QUERIES[3])
+    assert np.array_equal(run(), embedder.embed_query(QUERIES[3]))
+    hashed = HashEmbedder()  # no prepare_query of its own: embeds the query whole when called
+    assert np.array_equal(prepare_query(hashed, "tea or coffee")(), hashed.embed_query("tea or coffee"))
