@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bench.core import CACHE, QUERIES, build, fill
 
-STAGES = ("keyword_search", "vector_search", "facts_by_rowids", "facts_by_ids", "by_rowids", "conflicted", "reinforce", "log_recall", "audit")
+STAGES = ("keyword_search", "vector_search", "facts_by_rowids", "facts_by_ids", "by_rowids", "texts_by_rowids", "conflicted", "reinforce", "log_recall", "audit")
 # MemoryService's own steps between the store calls (neighbour spread, history lift, session support, learned stage).
 SERVICE_STAGES = ("_spread", "_lift_history", "_session_support", "_learned_rerank")
 
