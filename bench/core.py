@@ -178,8 +178,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from server.config import Settings
 
-    embedder = FastEmbedEmbedder("offline", CACHE, precision=Settings().embedding_precision)  # REVERIE_EMBEDDING_PRECISION
-    print(f"embedding precision {embedder.precision}; load {os.getloadavg()[0]:.1f}")
+    embedder = FastEmbedEmbedder("offline", CACHE, precision=Settings().embedding_precision, query_precision=Settings().query_precision)  # REVERIE_*_PRECISION
+    print(f"embedding precision {embedder.precision}, queries {embedder.query_precision}; load {os.getloadavg()[0]:.1f}")
     with tempfile.TemporaryDirectory() as d:
         app = build(Path(d) / "w.db", embedder)
         app.service.remember(RememberRequest(namespace="w", content="warm-up: waits for the memory-ops model"))

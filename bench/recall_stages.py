@@ -1,7 +1,7 @@
 """Where a recall's time goes: wall and CPU per stage, on a bench.core store or one ingested conversation.
 
     python -m bench.recall_stages --size 100000 [--queries 100] [--db FILE]
-    python -m bench.recall_stages --dataset locomo /path/locomo10.json [--conv 0] [--depth 20]
+    python -m bench.recall_stages --dataset locomo /path/locomo10.json [--conv 0] [--depth 20] [--strategy vector]
 
 Each store call recall makes (keyword search, vector search, the candidate and result reads, the log)
 and the query embedding is wrapped in a timer that records its wall time and its own thread's CPU
@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bench.core import CACHE, QUERIES, build, fill
 
-STAGES = ("keyword_search", "vector_search", "facts_by_rowids", "facts_by_ids", "by_rowids", "conflicted", "reinforce", "log_recall", "audit")
+STAGES = ("keyword_search", "vector_search", "facts_by_rowids", "facts_by_ids", "by_rowids", "texts_by_rowids", "conflicted", "reinforce", "log_recall", "audit")
 # MemoryService's own steps between the store calls (neighbour spread, history lift, session support, learned stage).
 SERVICE_STAGES = ("_spread", "_lift_history", "_session_support", "_learned_rerank")
 
@@ -41,6 +41,27 @@ def _timed(samples: dict, obj, name: str) -> None:
     setattr(obj, name, call)
 
 
+def _timed_prepared(samples: dict, embedder) -> None:
+    """Time `prepare_query` (the tokeniser) and the call it returns (the model) together as "embed_query"."""
+    prepare = embedder.prepare_query
+
+    def timed(text):
+        wall, cpu = time.perf_counter(), time.thread_time()
+        run = prepare(text)
+        spent = (time.perf_counter() - wall, time.thread_time() - cpu)
+
+        def timed_run():
+            wall, cpu = time.perf_counter(), time.thread_time()
+            try:
+                return run()
+            finally:
+                samples["embed_query"].append(((spent[0] + time.perf_counter() - wall) * 1000, (spent[1] + time.thread_time() - cpu) * 1000))
+
+        return timed_run
+
+    embedder.prepare_query = timed
+
+
 def profile(service, requests: list, rounds: int) -> list[str]:
     """Run `requests` round-robin `rounds` times (after a warm-up) and report each stage's median cost."""
     samples: dict[str, list[tuple[float, float]]] = defaultdict(list)
@@ -53,6 +74,8 @@ def profile(service, requests: list, rounds: int) -> list[str]:
         if hasattr(service, name):
             _timed(samples, service, name)
     _timed(samples, service.embedder, "embed_query")
+    if hasattr(service.embedder, "prepare_query"):  # recall tokenises, starts the keyword search, then runs the model
+        _timed_prepared(samples, service.embedder)
     total = []
     for i in range(rounds):
         wall, cpu, own = time.perf_counter(), time.process_time(), time.thread_time()
@@ -76,16 +99,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conv", type=int, default=0, help="which conversation (default 0)")
     parser.add_argument("--depth", type=int, default=20, help="k for the data set's questions (the harness asks 20 on LoCoMo)")
     parser.add_argument("--queries", type=int, default=100, help="recalls timed")
+    parser.add_argument("--strategy", choices=("hybrid", "vector", "keyword"), default="hybrid",
+                        help="recall strategy (the retrieval bench's vector-only and BM25-only rows are the other two)")
     parser.add_argument("--db", type=Path, help="with --size: keep the filled store in FILE and reuse it on later runs (the fill takes minutes; "
                         "recalls reinforce what they return, so a reused store drifts a little from a fresh one)")
     args = parser.parse_args(argv)
     if (args.size is None) == (args.dataset is None):
         parser.error("pass exactly one of --size and --dataset")
 
+    from server.config import Settings
     from server.embed import FastEmbedEmbedder
     from server.models import RecallRequest
 
-    embedder = FastEmbedEmbedder("offline", CACHE)
+    settings = Settings()  # REVERIE_EMBEDDING_PRECISION, REVERIE_QUERY_PRECISION
+    embedder = FastEmbedEmbedder("offline", CACHE, precision=settings.embedding_precision, query_precision=settings.query_precision)
     with tempfile.TemporaryDirectory() as d:
         if args.size is not None:
             app = build(args.db or Path(d) / "stages.db", embedder)
@@ -95,13 +122,11 @@ def main(argv: list[str] | None = None) -> int:
             if not filled:
                 fill(app, "r", args.size, real=min(args.size, 10_000))
             service, store = app.service, app.store
-            requests = [RecallRequest(namespace="r", query=q, k=10) for q in QUERIES]
+            requests = [RecallRequest(namespace="r", query=q, k=10, strategy=args.strategy) for q in QUERIES]
         else:
             from server.app import load_ops
             from server.bench.datasets import load
             from server.bench.retrieval import ReverieSystem
-            from server.config import Settings
-
             conv = load(args.dataset[0], args.dataset[1], limit=1, offset=args.conv).conversations[0]
             settings = Settings(db=Path(d) / "unused.db", embedding_model="offline", embedding_cache_dir=CACHE, max_content_bytes=1 << 20)
             system = ReverieSystem(settings, embedder, load_ops(settings), Path(d))
@@ -111,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
                     system.ingest(session)
             service, store = system.service, system.store
             requests = [
-                RecallRequest(namespace=system.namespace, query=q.question, k=args.depth, now=q.date, reinforce=False) for q in conv.questions
+                RecallRequest(namespace=system.namespace, query=q.question, k=args.depth, now=q.date, reinforce=False, strategy=args.strategy)
+                for q in conv.questions
             ]
         print("\n".join(profile(service, requests, args.queries)))
         store.close()

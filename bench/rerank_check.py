@@ -8,6 +8,7 @@
     python bench/rerank_check.py LONGMEMEVAL.json --format longmemeval --limit 30 --switch frame-words --replied-context [--context-words 150]
     python bench/rerank_check.py LOCOMO.json --limit 5 --switch keyword-index
     python bench/rerank_check.py LONGMEMEVAL.json --format longmemeval --limit 30 --switch passages [--replied-context --context-words 100]
+    python bench/rerank_check.py LOCOMO.json --limit 10 --switch query-int8
 
 (`--switch time-frames` flips recall's preference for memories dated inside a time frame the question names,
 `service.TIME_FRAME_BOOST`, instead of the reranker, which then stays at its default; `--switch pool` flips the
@@ -18,7 +19,8 @@ keywords, `Settings.frame_out_of_query`, server/timeframe.py; `--switch keyword-
 between FTS5's bm25() and the in-process index, `Settings.keyword_index`, server/store/keyword_index.py;
 `--switch passages` ingests long memories with their
 passage vectors and flips whether recall scores a memory by the best of them, `Settings.passage_vectors`,
-server/passages.py.
+server/passages.py; `--switch query-int8` embeds each question with the fp32 model or its int8 copy,
+`Settings.query_precision`, server/embed.py (the stored vectors are the same fp32 ones in both rows).
 With any switch, the two rows differ in nothing else. `--sleep` runs a sleep pass after each ingest, as
 `reverie bench retrieval --sleep` does; `--replied-context` gives LongMemEval's user turns the assistant turn they
 answer as context, as `reverie bench retrieval --replied-context` does, cut to its first N words with
@@ -54,7 +56,7 @@ POOL_MIN = search_module.POOL_MIN
 SWITCHES = {"rerank": ("hybrid", "learned"), "time-frames": ("no-frames", "frames"), "pool": (f"pool-{POOL_MIN}", "pool-200"),
             "session-support": ("no-support", "support"), "frame-words": ("frame-words-in", "frame-words-out"),
             "keyword-index": ("fts5-bm25", "keyword-index"),
-            "passages": ("no-passages", "passages")}
+            "passages": ("no-passages", "passages"), "query-int8": ("query-fp32", "query-int8")}
 
 
 class _BothRankings(ReverieSystem):
@@ -78,6 +80,10 @@ class _BothRankings(ReverieSystem):
             store.keywords = store._keyword_index if on else None
         elif self.switch == "passages":  # ingested with them; the off row's recall ignores them
             self.service.settings = self.settings.model_copy(update={"passage_vectors": on})
+        elif self.switch == "query-int8":
+            embedder = self.service.embedder
+            embedder.__dict__.setdefault("_int8_query_session", embedder._query_session)
+            embedder._query_session = embedder._int8_query_session if on else embedder._model.model.model
         else:
             service_module.TIME_FRAME_BOOST = FRAME_BOOST if on else 0.0
         return super().search(question, depth, "hybrid")
@@ -125,7 +131,8 @@ def main(argv: list[str] | None = None) -> dict:
     dataset = load(args.format, args.path, limit=args.limit, offset=args.offset)
     with tempfile.TemporaryDirectory(prefix="reverie-rerank-") as tmp:
         settings = Settings(db=Path(tmp) / "unused.db", embedding_model="offline", max_content_bytes=1 << 20, memops=args.memops)
-        embedder = FastEmbedEmbedder(settings.embedding_model, settings.embedding_cache_dir, precision=settings.embedding_precision)
+        query_precision = "int8" if args.switch == "query-int8" else settings.query_precision
+        embedder = FastEmbedEmbedder(settings.embedding_model, settings.embedding_cache_dir, precision=settings.embedding_precision, query_precision=query_precision)
         ops = load_ops(settings)
         if not getattr(ops, "has_rerank", False):
             print("note: the loaded checkpoint has no enabled reranker; both rows are the hybrid ranking")

@@ -217,7 +217,7 @@ def build_context(
     the stdio server passes False and starts them once the MCP handshake is done (see `WarmUp`)."""
     store = open_store(settings)
     if embedder is None:
-        embedder = LazyEmbedder(settings.embedding_model, settings.embedding_cache_dir, settings.embedding_precision)
+        embedder = LazyEmbedder(settings.embedding_model, settings.embedding_cache_dir, settings.embedding_precision, settings.query_precision)
     # Fail fast on a model mismatch: this needs only the model id, not the loaded model.
     store.check_embedding(embedder.model_id)
     ops = LazyOps(settings, store)

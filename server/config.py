@@ -42,6 +42,12 @@ class Settings(BaseSettings):
         default="fp32",
         description="fp32: the model as shipped; int8: its ONNX file quantized once into the cache (less CPU per text, cosine >= 0.99 to fp32, vectors depend slightly on their batch).",
     )
+    # Why int8 for queries: a query vector is never stored, so int8's batch dependence does not matter there, and it
+    # halves the query embedding's CPU; retrieval quality measured unchanged (bench/notes/recall-latency.md, Session 8).
+    query_precision: Literal["int8", "fp32"] = Field(
+        default="int8",
+        description="Recall's query embedding: int8 (the model's int8 copy, about half the CPU, cosine >= 0.99 to fp32) or fp32.",
+    )
     sqlite_driver: Literal["auto", "sqlite3", "pysqlite3", "apsw"] = "auto"
     max_content_bytes: int = Field(default=32 * 1024, ge=64)
     min_confidence: float = Field(default=0.3, ge=0.0, le=1.0, description="Writes below this confidence are skipped.")

@@ -15,6 +15,10 @@
   less CPU per text, vectors within cosine 0.99 of fp32 but dependent on the batch
   they were embedded in. The model id recorded in the database is the same for both
   precisions, so either reads the other's vectors.
+- `query_precision` (REVERIE_QUERY_PRECISION; int8 by default) runs recall's query
+  embedding on the int8 copy whatever `precision` stores with: a query vector is
+  never stored, so the batch caveat does not reach it, and it is about half the CPU
+  of the largest step on recall's critical path (bench/notes/recall-latency.md, Session 8).
 
 Loading takes seconds, so `LazyEmbedder` loads in a background thread and the
 MCP handshake never waits for it.
@@ -24,16 +28,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
 from server.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 OFFLINE_ALIAS = "offline"
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
@@ -177,7 +184,9 @@ def _max_seq_length(model_dir: Path) -> int | None:
 class FastEmbedEmbedder:
     """fastembed's ONNX engine; vectors are returned L2-normalised as float32."""
 
-    def __init__(self, spec: str, cache_dir: Path, threads: int | None = None, precision: str = "fp32"):
+    def __init__(
+        self, spec: str, cache_dir: Path, threads: int | None = None, precision: str = "fp32", query_precision: str = "int8"
+    ):
         from fastembed import TextEmbedding
 
         # Each ONNX Runtime call runs on one thread; big batches are split across `workers` threads instead.
@@ -192,6 +201,8 @@ class FastEmbedEmbedder:
         cache_dir.mkdir(parents=True, exist_ok=True)
         if precision not in PRECISIONS:
             raise ConfigError(f"Embedding precision must be one of {', '.join(PRECISIONS)}; got {precision!r}.")
+        if query_precision not in PRECISIONS:
+            raise ConfigError(f"Query precision must be one of {', '.join(PRECISIONS)}; got {query_precision!r}.")
         self.precision = precision
         if local_dir is None:
             try:
@@ -204,12 +215,45 @@ class FastEmbedEmbedder:
         else:
             self._model = self._load_local(local_dir, cache_dir, threads)
         max_tokens = _max_seq_length(local_dir or Path(self._model.model._model_dir)) or MAX_SEQ_LENGTH.get(self.model_id)
+        fp32_dir = Path(self._model.model._model_dir)
         if precision == "int8":
             self._use_int8(cache_dir)
         self._model.model.load_onnx_model()  # here, once: lazily, two worker threads could each load it
         if max_tokens:
             self._truncate(max_tokens)
         self._dim = self._run(["dimension probe"]).shape[1]
+        self.query_precision, self._query_session = self._query_model(query_precision, fp32_dir, cache_dir)
+        self._query_inputs = frozenset(i.name for i in self._query_session.get_inputs())
+        self.embed_query("warm-up query")  # the first run of a session allocates its buffers: not in the first recall
+
+    def _query_model(self, query_precision: str, fp32_dir: Path, cache_dir: Path):
+        """(precision, ONNX session) that embeds recall's queries: the batch session when the precisions match,
+        else the int8 copy in a session of its own.
+
+        An int8 query path that cannot be built (no `onnx` package to quantize with, an unreadable cache) falls
+        back to the batch session with a warning: the two agree within cosine 0.99, and a recall must not fail for
+        a speed setting.
+        """
+        inner = self._model.model
+        if query_precision == self.precision:
+            return self.precision, inner.model
+        if query_precision == "fp32":  # stored int8, queried fp32: rare; load the shipped file as fastembed does
+            path = fp32_dir / inner.model_description.model_file
+        else:
+            from server.quantize import int8_dir
+
+            try:
+                path = int8_dir(fp32_dir, inner.model_description.model_file, cache_dir) / inner.model_description.model_file
+            except Exception as exc:
+                log.warning("int8 query embedding unavailable (%s: %s); queries run at %s. Set REVERIE_QUERY_PRECISION=%s "
+                            "to silence this.", type(exc).__name__, exc, self.precision, self.precision)
+                return self.precision, inner.model
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()  # as fastembed opens its own: full graph optimisation, one thread
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.intra_op_num_threads = options.inter_op_num_threads = 1
+        return query_precision, ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
 
     def _use_int8(self, cache_dir: Path) -> None:
         """Point fastembed's model at the int8 copy of its ONNX file (quantized once into the cache).
@@ -293,7 +337,37 @@ class FastEmbedEmbedder:
         return np.asarray(list(self._model.embed(chunk, batch_size=len(chunk))), dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self.embed([text])[0]
+        """One query's vector: fastembed's steps for a batch of one (same tokenizer, inputs and pooling), on the
+        query session (`query_precision`), without its generator and batching layers.
+
+        With the batch session (query_precision == precision) the vector is bit-identical to `embed([text])[0]`
+        (tests/test_embed_query.py)."""
+        return self.prepare_query(text)()
+
+    def prepare_query(self, text: str) -> Callable[[], np.ndarray]:
+        """Tokenise `text` now; the returned call runs the model (without the GIL) and pools.
+
+        Why two steps: recall starts its keyword search in a worker thread between them, so the worker's Python
+        runs while the model does, not while this thread needs the GIL to tokenise."""
+        from fastembed.common.onnx_model import OnnxOutputContext
+
+        inner = self._model.model
+        encoded = inner.tokenizer.encode_batch([text])
+        feeds = {"input_ids": np.array([e.ids for e in encoded], dtype=np.int64)}
+        names = self._query_inputs
+        if "attention_mask" in names:
+            feeds["attention_mask"] = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+        if "token_type_ids" in names:
+            feeds["token_type_ids"] = np.zeros_like(feeds["input_ids"])
+        feeds = inner._preprocess_onnx_input(feeds)
+        mask = feeds.get("attention_mask", np.array([e.attention_mask for e in encoded]))
+
+        def run() -> np.ndarray:
+            output = self._query_session.run(inner.ONNX_OUTPUT_NAMES, feeds)[0]
+            context = OnnxOutputContext(model_output=output, attention_mask=mask, input_ids=feeds["input_ids"])
+            return _normalise(np.asarray(list(inner._post_process_onnx_output(context)), dtype=np.float32))[0]
+
+        return run
 
 
 class HashEmbedder:
@@ -328,9 +402,9 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
 class LazyEmbedder:
     """Starts loading at once in a background thread; the first embed waits for it."""
 
-    def __init__(self, spec: str, cache_dir: Path, precision: str = "fp32"):
+    def __init__(self, spec: str, cache_dir: Path, precision: str = "fp32", query_precision: str = "int8"):
         self.model_id, _ = resolve_model(spec)
-        self._spec, self._cache_dir, self.precision = spec, cache_dir, precision
+        self._spec, self._cache_dir, self.precision, self.query_precision = spec, cache_dir, precision, query_precision
         self._ready = threading.Event()
         self._inner: Embedder | None = None
         self._error: BaseException | None = None
@@ -343,7 +417,8 @@ class LazyEmbedder:
 
     def _load(self) -> None:
         try:
-            self._inner = FastEmbedEmbedder(self._spec, self._cache_dir, precision=self.precision)
+            self._inner = FastEmbedEmbedder(self._spec, self._cache_dir, precision=self.precision, query_precision=self.query_precision)
+            self.query_precision = self._inner.query_precision  # what runs (a fallback may have changed it)
         except BaseException as exc:  # surfaced to the first caller
             self._error = exc
         finally:
@@ -370,3 +445,12 @@ class LazyEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.wait().embed_query(text)
+
+    def prepare_query(self, text: str) -> Callable[[], np.ndarray]:
+        return prepare_query(self.wait(), text)
+
+
+def prepare_query(embedder: Embedder, text: str) -> Callable[[], np.ndarray]:
+    """`embedder.prepare_query(text)` where it has one (FastEmbedEmbedder), else a call that embeds the query whole."""
+    prepare = getattr(embedder, "prepare_query", None)
+    return prepare(text) if prepare is not None else (lambda: embedder.embed_query(text))

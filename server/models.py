@@ -148,6 +148,7 @@ class Stats(BaseModel):
     embedding_model: str | None
     embedding_dim: int | None
     embedding_precision: str | None = None  # int8 | fp32: how this process runs the model (the vectors agree within cosine 0.99)
+    query_precision: str | None = None  # int8 | fp32: how it embeds recall's queries (never stored)
     schema_version: int
     database: str
     driver: str

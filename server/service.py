@@ -24,7 +24,7 @@ import numpy as np
 from server import blas, passages, sessionrank, timeframe
 from server.clock import Clock, SystemClock, ensure_utc
 from server.config import NAMESPACE_PATTERN, Settings
-from server.embed import Embedder
+from server.embed import Embedder, prepare_query
 from server.errors import InvalidInput, NotFound
 from server.governance.secrets import find_secrets, redact
 from server.governance.transient import transient_marker
@@ -44,7 +44,7 @@ from server.models import (
     Stats,
 )
 from server.search import candidate_pool, fts_query, fuse
-from server.store import MemoryFacts, Store
+from server.store import MemoryFacts, Neighbour, Store
 
 log = logging.getLogger(__name__)
 
@@ -270,6 +270,21 @@ class _Plan:
     passages: np.ndarray | None = None  # a long statement's passage vectors (server/passages.py), when it is stored
     redactions: tuple[str, ...] = ()
     target_rowid: int | None = None  # the target's rowid, when the decision read it (saves looking it up to write)
+
+
+@dataclass(slots=True)
+class _Head:
+    """A candidate that may be returned: its scores and its text row, decoded into a `Memory` only if it is."""
+
+    rowid: int
+    row: Neighbour
+    fact: MemoryFacts
+    final: float
+    fused: float
+    strength: float
+    recency: float
+    in_frame: bool
+    learned: float | None = None
 
 
 class MemoryService:
@@ -596,14 +611,18 @@ class MemoryService:
         frame = timeframe.window(query, as_of or now)
         # A time frame the query names ranks by date below, so its words stay out of the match (timeframe.without_frame).
         words = timeframe.without_frame(query, frame) if self.settings.frame_out_of_query else query
+        # The query is tokenised before the keyword search starts and the model runs after it, so the worker's Python
+        # runs while the model has released the GIL, not while this thread needs it to tokenise (submitted first, a
+        # hybrid recall's embedding took 1.5-2 ms more wall than CPU; a vector-only one's 0-0.3 ms).
+        embed_query = prepare_query(self.embedder, words) if req.strategy in ("hybrid", "vector") else None
         if req.strategy in ("hybrid", "keyword"):
             match = fts_query(words)
             if match and self.store.db.in_transaction():
                 keyword_hits = self.store.keyword_search(req.namespace, match, pool)
             elif match:
                 keywords = self._pool_for("_query_pool", 4).submit(self.store.keyword_search, req.namespace, match, pool)
-        if req.strategy in ("hybrid", "vector"):
-            qvec = self.embedder.embed_query(words)
+        if embed_query is not None:
+            qvec = embed_query()
             # A long memory's cosine is raised towards its best passage's (server/passages.py).
             vector_hits = self.store.vector_search(req.namespace, qvec, pool, active_only=active_only, passages=self.settings.passage_vectors)
         if keywords is not None:
@@ -655,28 +674,30 @@ class MemoryService:
         if bound is not None and scored:
             floor = scored[min(req.k, len(scored)) - 1][0] - bound * scored[0][0]
             head = max(req.k, RERANK_DEPTH, sum(1 for s in scored if s[0] >= floor))
-        memories = self.store.by_rowids(req.namespace, [s[1] for s in scored[:head]])
-
-        hits: list[RecallHit] = []
-        for final, rowid, fscore, strength, recency, in_frame in scored[:head]:
-            memory = memories.get(rowid)
-            if memory is None:  # rows are never deleted (a hard delete empties one); a damaged file still answers
-                continue
-            scores = Scores(
-                vector=round(vsim.get(rowid, 0.0), 6), keyword=round(kw.get(rowid, 0.0), 6), fused=round(fscore, 6),
-                strength=round(strength, 6), recency=round(recency, 6), confidence=memory.confidence, final=final,
-            )
-            flags = ([] if memory.status == "active" else [memory.status]) + (["matched_earlier_version"] if rowid in via_history else [])
-            if in_frame:
-                flags.append("in_time_frame")
-            hits.append(RecallHit(memory=memory, scores=scores, flags=flags))
+        # The head is read as text rows; only the k returned are decoded into Memory objects and typed hits (the
+        # head runs to 30-50 at k=10, and decoding all of it was most of this step's CPU).
+        rows = self.store.texts_by_rowids(req.namespace, [s[1] for s in scored[:head]])
+        # rows are never deleted (a hard delete empties one); a damaged file still answers
+        heads = [_Head(rowid, rows[rowid], facts[rowid], final, fscore, strength, recency, in_frame)
+                 for final, rowid, fscore, strength, recency, in_frame in scored[:head] if rowid in rows]
         candidates = [[facts[rowid].id, final] for final, rowid, *_ in scored[: 4 * req.k]]
         if bound is not None:
-            self._learned_rerank(query, qvec, hits, now)
-            hits.sort(key=lambda h: h.scores.final, reverse=True)
-            moved = {h.memory.id: h.scores.final for h in hits}
+            self._learned_rerank(query, qvec, heads, now, vsim, kw)
+            heads.sort(key=lambda h: h.final, reverse=True)
+            moved = {h.fact.id: h.final for h in heads}
             candidates = sorted(([i, moved.get(i, f)] for i, f in candidates), key=lambda c: c[1], reverse=True)
-        returned = hits[: req.k]
+        returned: list[RecallHit] = []
+        for h in heads[: req.k]:
+            memory = h.row.memory()
+            scores = Scores(
+                vector=round(vsim.get(h.rowid, 0.0), 6), keyword=round(kw.get(h.rowid, 0.0), 6), fused=round(h.fused, 6),
+                strength=round(h.strength, 6), recency=round(h.recency, 6), confidence=memory.confidence, final=h.final,
+                learned=h.learned,
+            )
+            flags = ([] if memory.status == "active" else [memory.status]) + (["matched_earlier_version"] if h.rowid in via_history else [])
+            if h.in_frame:
+                flags.append("in_time_frame")
+            returned.append(RecallHit(memory=memory, scores=scores, flags=flags))
 
         recall_id = new_id("rec")
         returned_ids = [h.memory.id for h in returned]
@@ -801,32 +822,32 @@ class MemoryService:
             return None
         return float(getattr(self.ops, "rank_bound", 1.0))
 
-    def _learned_rerank(self, query: str, qvec, hits: list[RecallHit], now: datetime) -> None:
-        """Add the memory-ops model's bounded correction to the final score of the head of `hits`.
+    def _learned_rerank(self, query: str, qvec, heads: list[_Head], now: datetime, vsim: dict, kw: dict) -> None:
+        """Add the memory-ops model's bounded correction to the final score of the first `RERANK_DEPTH` of `heads`.
 
-        Called only when `_rerank_bound` says the stage runs; `hits` are in the store's order. The model sees
+        Called only when `_rerank_bound` says the stage runs; `heads` are in the store's order. The model sees
         the best `RERANK_DEPTH` (final score over the best one) and returns it plus a correction of at most
         `rank_bound`, so it can swap close candidates but not bury a clear winner.
         """
-        if not hits:
+        if not heads:
             return
-        hits = hits[:RERANK_DEPTH]
-        best = max(hits[0].scores.final, 1e-9)
+        heads = heads[:RERANK_DEPTH]
+        best = max(heads[0].final, 1e-9)
         candidates = [
             RankCandidate(
-                content=h.memory.content, kind=h.memory.kind, vector=_NO_VECTOR, vector_sim=h.scores.vector,
-                keyword=h.scores.keyword, fused=h.scores.final / best, strength=h.scores.strength, recency=h.scores.recency,
-                confidence=h.memory.confidence,
-                age_days=max(0.0, (now - (h.memory.valid_from or h.memory.recorded_at)).total_seconds() / 86400.0),
+                content=h.row.content, kind=h.row.kind, vector=_NO_VECTOR, vector_sim=round(vsim.get(h.rowid, 0.0), 6),
+                keyword=round(kw.get(h.rowid, 0.0), 6), fused=h.final / best, strength=round(h.strength, 6),
+                recency=round(h.recency, 6), confidence=h.fact.confidence,
+                age_days=max(0.0, (now - (h.fact.valid_from or h.fact.recorded_at)).total_seconds() / 86400.0),
             )
-            for h in hits
+            for h in heads
         ]
         utilities = self.ops.rerank(query, qvec, candidates)
         if utilities is None:
             return
-        for hit, utility in zip(hits, utilities):
-            hit.scores.learned = round(float(utility), 6)
-            hit.scores.final = round(float(utility) * best, 6)
+        for head, utility in zip(heads, utilities):
+            head.learned = round(float(utility), 6)
+            head.final = round(float(utility) * best, 6)
 
     @staticmethod
     def _visible(memory: MemoryFacts, req: RecallRequest, as_of, since, until, tags, dates: Sequence[datetime] = ()) -> bool:
@@ -992,7 +1013,7 @@ class MemoryService:
         return Stats(
             namespaces=counts, total_memories=sum(sum(c.values()) for c in counts.values()),
             embedding_model=bound[0] if bound else None, embedding_dim=bound[1] if bound else None,
-            embedding_precision=getattr(self.embedder, "precision", None),
+            embedding_precision=getattr(self.embedder, "precision", None), query_precision=getattr(self.embedder, "query_precision", None),
             schema_version=info["schema_version"], database=info["database"], driver=info["driver"],
         )
 

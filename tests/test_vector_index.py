@@ -152,3 +152,14 @@ def test_two_pass_over_passages_finds_a_memory_by_its_passage_and_scores_it_exac
             top = max([own, *(float(v @ q) for v in best.get(rowid, []))])
             assert score == pytest.approx(own + passages.WEIGHT * (top - own), abs=1e-5)
     assert store.vectors._parts["a"].passage_sketch is not None  # the passages' first pass did run
+
+
+def test_rescoring_block_by_block_gives_the_full_products_bit_for_bit():
+    from server.store.vector_index import RESCORE_BLOCK, _dot_rows
+
+    rng = np.random.default_rng(3)
+    matrix = rng.normal(size=(3000, 48)).astype(np.float32)
+    query = rng.normal(size=48).astype(np.float32)
+    rows = np.sort(rng.choice(3000, size=2 * RESCORE_BLOCK + 37, replace=False))
+    assert np.array_equal(_dot_rows(matrix, rows, query), matrix[rows] @ query)
+    assert _dot_rows(matrix, rows[:0], query).shape == (0,)

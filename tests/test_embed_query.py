@@ -1,0 +1,89 @@
+"""Recall's query embedding (REVERIE_QUERY_PRECISION): int8 by default, fp32 on request, the same steps as a batch of one."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from server import quantize
+from server.config import Settings
+from server.embed import FastEmbedEmbedder
+from server.errors import ConfigError
+from tests.conftest import MODEL_CACHE
+
+QUERIES = [
+    "hi",
+    "what does Ana like to drink?",
+    "When did Caroline go to the LGBTQ support group?",
+    "What is my preferred airline for domestic flights, and why did I switch last year?",
+    "Wo wohne ich seit 2019?",
+    "寿司はどこで食べた？",
+    "which port does the staging server use (8443?)",
+    "tax forms " * 200,  # longer than the model reads: cut at 256 tokens like the stored texts
+]
+
+
+@pytest.fixture(scope="module")
+def fp32_queries() -> FastEmbedEmbedder:
+    return FastEmbedEmbedder("offline", MODEL_CACHE, query_precision="fp32")
+
+
+def test_the_fp32_query_path_is_bit_identical_to_a_batch_of_one(fp32_queries):
+    assert fp32_queries.query_precision == "fp32" and fp32_queries._query_session is fp32_queries._model.model.model
+    for query in QUERIES:
+        assert np.array_equal(fp32_queries.embed_query(query), fp32_queries.embed([query])[0]), query
+
+
+def test_int8_queries_are_the_default_and_stay_within_cosine_099_of_fp32(embedder, fp32_queries):
+    assert Settings().query_precision == "int8" and embedder.query_precision == "int8"
+    assert embedder.precision == "fp32"  # stored vectors stay fp32: only the query runs int8
+    int8 = np.stack([embedder.embed_query(q) for q in QUERIES])
+    fp32 = np.stack([fp32_queries.embed_query(q) for q in QUERIES])
+    assert int8.dtype == np.float32 and np.allclose(np.linalg.norm(int8, axis=1), 1.0, atol=1e-5)
+    cosines = (int8 * fp32).sum(axis=1)
+    assert cosines.min() > 0.99, cosines
+    assert not np.array_equal(int8, fp32)  # it is another model run, not the fp32 one under another name
+
+
+def test_an_int8_store_reuses_its_session_for_queries():
+    both = FastEmbedEmbedder("offline", MODEL_CACHE, precision="int8")
+    assert both.query_precision == "int8" and both._query_session is both._model.model.model
+    assert np.array_equal(both.embed_query(QUERIES[1]), both.embed([QUERIES[1]])[0])
+
+
+def test_without_an_int8_model_queries_fall_back_to_fp32_with_a_warning(monkeypatch, tmp_path, caplog, fp32_queries):
+    def cannot(*args, **kwargs):
+        raise ConfigError("needs the onnx package")
+
+    monkeypatch.setattr(quantize, "int8_dir", cannot)
+    with caplog.at_level(logging.WARNING, logger="server.embed"):
+        embedder = FastEmbedEmbedder("offline", MODEL_CACHE)
+    assert embedder.query_precision == "fp32"
+    assert "REVERIE_QUERY_PRECISION=fp32" in caplog.text and "needs the onnx package" in caplog.text
+    assert np.array_equal(embedder.embed_query(QUERIES[2]), fp32_queries.embed_query(QUERIES[2]))
+
+
+def test_query_precision_reads_the_environment_and_rejects_unknown_values(monkeypatch):
+    monkeypatch.setenv("REVERIE_QUERY_PRECISION", "fp32")
+    assert Settings().query_precision == "fp32"
+    monkeypatch.setenv("REVERIE_QUERY_PRECISION", "fp16")
+    with pytest.raises(ValueError, match="query_precision"):
+        Settings()
+    with pytest.raises(ConfigError, match="Query precision"):
+        FastEmbedEmbedder("offline", MODEL_CACHE, query_precision="fp16")
+
+
+def test_stats_say_how_queries_are_embedded(app):
+    stats = app.service.stats()
+    assert (stats.embedding_precision, stats.query_precision) == ("fp32", "int8")
+
+
+def test_a_prepared_query_gives_the_query_vector_and_any_embedder_can_be_prepared(embedder):
+    from server.embed import HashEmbedder, prepare_query
+
+    run = embedder.prepare_query(QUERIES[3])
+    assert np.array_equal(run(), embedder.embed_query(QUERIES[3]))
+    hashed = HashEmbedder()  # no prepare_query of its own: embeds the query whole when called
+    assert np.array_equal(prepare_query(hashed, "tea or coffee")(), hashed.embed_query("tea or coffee"))
