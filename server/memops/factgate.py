@@ -86,7 +86,7 @@ def subjectless_note(text: str) -> bool:
     return bool(_WORD.fullmatch(token)) and token not in _SUBJECT_START
 
 
-# The write gate's second look at a message it would drop as hedged or transient: "I'm thinking of planning another
+# The write gate's second look at a message the model would drop: "I'm thinking of planning another
 # trip. By the way, I recently got back from five days in Lisbon" opens with a hedge, but its second sentence tells
 # of something that happened. The test is strict on purpose (`states_facts` is true for "I'm thinking of going to
 # Europe"): a sentence must put "I" or "we" right before a verb in the past, with at most two adverbs between.
@@ -100,12 +100,13 @@ _BETWEEN = frozenset(
 # Past forms of common irregular verbs (regular ones end in -ed).
 _IRREGULAR_PAST = frozenset(
     """got went came took made had did saw left bought spent met ran flew drove rode sold gave found lost won began
-    broke brought built caught chose fell felt fought forgot grew heard held hurt kept knew led lent paid put
-    quit read rang rose said sat sent set shot slept spoke stood stole swam taught thought threw told understood
-    woke wore wrote was were been gone done seen taken made given eaten driven ridden flown begun broken chosen
+    broke brought built caught chose fell felt fought forgot grew held hurt kept knew led lent paid put
+    quit read rang rose said sat sent set shot slept spoke stood stole swam taught threw told understood
+    woke wore wrote was were gone done seen taken given eaten driven ridden flown begun broken chosen
     fallen forgotten grown known shown spoken stolen swum thrown woken worn written gotten become became moved""".split()
 )
-# Past forms that report a wish, a plan or hearsay, not an event: "I've always wanted to", "I was wondering".
+# Past forms that report a wish, a plan or hearsay, not an event: "I've always wanted to", "I've heard"; "been" too
+# ("I've been thinking", "I've always been fascinated": a state, not an event, and strictness wins here).
 _NOT_EVENTS = frozenset(
     """wanted hoped wished thought considered wondered heard planned intended needed expected supposed imagined
     guessed figured decided meant liked loved hated preferred dreamed dreamt been""".split()
@@ -116,7 +117,7 @@ _HEDGE_WORDS = frozenset("maybe might perhaps possibly probably if would could s
 
 def past_event_sentence(sentence: str) -> bool:
     """True when the sentence tells of something the speaker did or that happened to them ("I recently got back
-    from a trip", "we've moved to Porto"), with no hedge or condition in it and two content words at least."""
+    from a trip", "we've moved to Porto"), with no hedge or condition in it and three content words at least."""
     if sentence.strip().endswith("?"):
         return False
     words = _WORD.findall(sentence.lower().replace("’", "'"))
@@ -127,11 +128,12 @@ def past_event_sentence(sentence: str) -> bool:
     for i, word in enumerate(words):
         if word not in _SUBJECT and word not in _PERFECT:
             continue
-        for verb in words[i + 1:i + 4]:
+        for at in range(i + 1, min(i + 4, len(words))):
+            verb = words[at]
             if verb in _NOT_EVENTS:
                 break
             if verb in _IRREGULAR_PAST or (verb.endswith("ed") and len(verb) > 4):
-                if verb in ("was", "were") and not _was_event(words, words.index(verb, i + 1)):
+                if verb in ("was", "were") and not _was_event(words, at):
                     break
                 return True
             if verb not in _BETWEEN:
