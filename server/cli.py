@@ -171,7 +171,7 @@ def cmd_reembed(args: argparse.Namespace) -> int:
 
     settings = settings_from(args)
     store = open_store(settings)
-    embedder = FastEmbedEmbedder(settings.embedding_model, settings.embedding_cache_dir, precision=settings.embedding_precision, query_precision=settings.query_precision)
+    embedder = FastEmbedEmbedder.from_settings(settings, recalls=False)
     total = sum(sum(c.values()) for c in store.counts().values())
     with _progress("reembed", total) as advance:
         count = reembed(store, embedder, progress=advance, passage_vectors=settings.passage_vectors)

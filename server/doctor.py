@@ -46,7 +46,7 @@ def run_checks(settings: Settings, say: Callable[[str], None]) -> bool:
         from server.embed import FastEmbedEmbedder
 
         start = time.perf_counter()
-        embedder = FastEmbedEmbedder(settings.embedding_model, settings.embedding_cache_dir, precision=settings.embedding_precision, query_precision=settings.query_precision)
+        embedder = FastEmbedEmbedder.from_settings(settings)
         from server.store import open_store
 
         store = open_store(settings)

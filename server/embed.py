@@ -226,6 +226,16 @@ class FastEmbedEmbedder:
         self._query_inputs = frozenset(i.name for i in self._query_session.get_inputs())
         self.embed_query("warm-up query")  # the first run of a session allocates its buffers: not in the first recall
 
+    @classmethod
+    def from_settings(cls, settings, recalls: bool = True, precision: str | None = None) -> FastEmbedEmbedder:
+        """The embedder `settings` configure (model, cache dir, REVERIE_EMBEDDING_PRECISION, REVERIE_QUERY_PRECISION).
+
+        `recalls=False` is for tools that only write (`reverie reembed`): queries then share the batch session, so
+        no int8 copy is made or loaded for a query that never comes."""
+        precision = precision or settings.embedding_precision
+        return cls(settings.embedding_model, settings.embedding_cache_dir, precision=precision,
+                   query_precision=settings.query_precision if recalls else precision)
+
     def _query_model(self, query_precision: str, fp32_dir: Path, cache_dir: Path):
         """(precision, ONNX session) that embeds recall's queries: the batch session when the precisions match,
         else the int8 copy in a session of its own.

@@ -447,7 +447,7 @@ def run_reverie(
         overrides["memops"] = memops
     with tempfile.TemporaryDirectory(prefix="reverie-bench-", dir=workdir) as tmp:
         settings = Settings(db=Path(tmp) / "unused.db", **overrides)
-        embedder = FastEmbedEmbedder(settings.embedding_model, settings.embedding_cache_dir, precision=settings.embedding_precision, query_precision=settings.query_precision)
+        embedder = FastEmbedEmbedder.from_settings(settings)
         ops = load_ops(settings)
         system = ReverieSystem(settings, embedder, ops, Path(tmp), strategies, hook, context, replied, context_words)
         try:

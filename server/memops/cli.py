@@ -25,7 +25,7 @@ def _settings(args, **overrides):
 def _embedder(settings, precision: str | None = None):
     from server.embed import FastEmbedEmbedder
 
-    return FastEmbedEmbedder(settings.embedding_model, settings.embedding_cache_dir, precision=precision or settings.embedding_precision)
+    return FastEmbedEmbedder.from_settings(settings, precision=precision)
 
 
 # -- eval ops ---------------------------------------------------------------------------------------------
