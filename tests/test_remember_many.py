@@ -35,15 +35,21 @@ def _outcome(service: MemoryService, namespace: str, results) -> list:
     return [decisions, audit, contents]
 
 
-def test_a_batch_decides_and_audits_like_one_statement_at_a_time(settings, embedder):
+def _one_and_many(settings, embedder, texts: list[str]) -> tuple[list, list]:
+    """`texts` remembered one at a time in namespace "one" and as one batch in "many": their outcomes, and the batch's results."""
     store = open_store(settings)
     try:
         service = MemoryService(store, embedder, load_ops(), settings)
-        one = [service.remember(RememberRequest(namespace="one", content=text)) for text in STATEMENTS]
-        many = service.remember_many([RememberRequest(namespace="many", content=text) for text in STATEMENTS])
-        assert _outcome(service, "many", many) == _outcome(service, "one", one)
+        one = [service.remember(RememberRequest(namespace="one", content=text)) for text in texts]
+        many = service.remember_many([RememberRequest(namespace="many", content=text) for text in texts])
+        return [_outcome(service, "one", one), _outcome(service, "many", many)], many
     finally:
         store.close()
+
+
+def test_a_batch_decides_and_audits_like_one_statement_at_a_time(settings, embedder):
+    (one, batch), many = _one_and_many(settings, embedder, STATEMENTS)
+    assert batch == one
     decisions = [r.decision for r in many]
     assert decisions[2] == "noop" and decisions[6] == "redact"  # the within-batch duplicate was seen, the secret redacted
 
@@ -78,15 +84,9 @@ def test_a_batch_of_several_embedding_chunks_decides_like_one_statement_at_a_tim
         ["Monday", "Tuesday", "Friday", "Sunday", "Saturday"] * 10)]
     texts = STATEMENTS + notes
     assert len(texts) > 3 * EMBED_CHUNK
-    store = open_store(settings)
-    try:
-        service = MemoryService(store, embedder, load_ops(), settings)
-        one = [service.remember(RememberRequest(namespace="one", content=text)) for text in texts]
-        many = service.remember_many([RememberRequest(namespace="many", content=text) for text in texts])
-        assert _outcome(service, "many", many) == _outcome(service, "one", one)
-        assert {r.decision for r in many} >= {"add", "noop", "skip"}
-    finally:
-        store.close()
+    (one, batch), many = _one_and_many(settings, embedder, texts)
+    assert batch == one
+    assert {r.decision for r in many} >= {"add", "noop", "skip"}
 
 
 class _Idle:
