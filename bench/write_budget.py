@@ -22,25 +22,15 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.core import CACHE, build, sentence
+from bench.core import CACHE, CachedQueries, build, sentence
 
 
-class Precomputed:
-    """The embedder with every text's vector computed beforehand: remember_many's serial part alone."""
-
-    def __init__(self, inner, texts):
-        self.inner, self.model_id = inner, inner.model_id
-        self.vectors = dict(zip(texts, inner.embed(texts)))
-
-    @property
-    def dim(self):
-        return self.inner.dim
+class Precomputed(CachedQueries):
+    """The embedder with every text's vector computed beforehand (bench.core's CachedQueries, for writes too):
+    remember_many's serial part alone."""
 
     def embed(self, texts):
         return np.stack([self.vectors[t] for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
-
-    def embed_query(self, text):
-        return self.vectors[text]
 
 
 def _timed(totals: dict, calls: dict, name: str, fn):
