@@ -38,6 +38,7 @@ class Hit:
     turns: frozenset[str]
     text: str
     ref: str = ""  # the system's own id, for failure reports
+    scores: dict[str, Any] | None = None  # the system's own scores, if it gives any (Reverie's `Scores`)
 
 
 class System(Protocol):
@@ -62,6 +63,7 @@ class _Run:
     returned: list[int] = field(default_factory=list)
     tokens: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     failures: list[dict[str, Any]] = field(default_factory=list)
+    ranked: list[dict[str, Any]] = field(default_factory=list)
 
 
 def evaluate(
@@ -74,10 +76,11 @@ def evaluate(
 ) -> dict[str, dict[str, Any]]:
     """Run every conversation of `dataset` through `system`; one report per variant.
 
-    Each report: `{"overall", "by_category", "timing", "ingest", "failures"}` with metric names
+    Each report: `{"overall", "by_category", "timing", "ingest", "failures", "ranked"}` with metric names
     `recall@k`/`all_hit@k` (turn-level data sets) or `recall_all@k`/`recall_any@k`/`ndcg_any@k`
     (session-level). `depth` is how many hits to ask for (default: the largest k; session-level
-    scoring needs more, since several hits can come from one session).
+    scoring needs more, since several hits can come from one session). `ranked` holds every question's hits in
+    order (their turns and scores): two runs compare hit by hit, e.g. before and after a change meant to keep them.
     """
     ks = sorted(set(ks))
     max_k = ks[-1]
@@ -110,6 +113,7 @@ def evaluate(
                 run.latencies_ms.append((time.perf_counter() - q0) * 1000.0)
                 run.cpu_ms.append((time.process_time() - c0) * 1000.0)
                 run.returned.append(min(len(hits), max_k))
+                run.ranked.append({"question": q.id, "hits": [[sorted(h.turns), h.scores] for h in hits]})
                 for k in ks:
                     run.tokens[k].append(sum(approx_tokens(h.text) for h in hits[:k]))
                 row: dict[str, float] = {}
@@ -152,6 +156,7 @@ def evaluate(
                 "load_avg_1m": [load_start, _loadavg()],  # machine load at start and end: context for the timings
             },
             "failures": run.failures,
+            "ranked": run.ranked,
             "samples": {"recall_ms": [round(x, 2) for x in run.latencies_ms], "recall_cpu_ms": [round(x, 2) for x in run.cpu_ms]},
         }
     return reports
@@ -176,6 +181,7 @@ def merge_reports(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "overall": weighted([p["overall"] for p in parts]),
         "by_category": {c: weighted([p["by_category"].get(c, {}) for p in parts]) for c in sorted(cats)},
         "failures": [f for p in parts for f in p["failures"]],
+        "ranked": [r for p in parts for r in p.get("ranked", [])],
         "samples": {key: [x for p in parts for x in p["samples"][key]] for key in first["samples"]},
     }
     timing = {key: sum(p["timing"][key] for p in parts) for key in ("turns", "ingest_s", "sleep_s", "questions")}
@@ -364,7 +370,7 @@ class ReverieSystem:
         )
         ids = [h.memory.id for h in result.results]
         self._resolve(ids)
-        return [Hit(self._cache[i], h.memory.content, i) for i, h in zip(ids, result.results)]
+        return [Hit(self._cache[i], h.memory.content, i, h.scores.model_dump()) for i, h in zip(ids, result.results)]
 
     def turns_of(self, memory_id: str) -> frozenset[str]:
         """Turns a memory stands for: its `ref:` provenance, the turns that landed in it, and its sources'."""

@@ -36,6 +36,10 @@ def test_convqa_example_scores_through_remember_and_recall(system):
     assert set(hybrid["by_category"]) == {"single-hop", "temporal", "multi-hop"}
     assert hybrid["timing"]["turns"] == 7 and hybrid["timing"]["recall_p50_ms"] > 0
     assert "keyword" in reports
+    ranked = hybrid["ranked"]  # every question's hits in order, with the scores recall gave them
+    assert len(ranked) == 4 and all(r["hits"] for r in ranked)
+    turns, scores = ranked[0]["hits"][0]
+    assert turns and scores["final"] > 0 and {"vector", "keyword", "fused"} <= set(scores)
 
 
 def _conversation(turns: list[Turn]) -> Conversation:
