@@ -222,6 +222,9 @@ class FastEmbedEmbedder:
         if max_tokens:
             self._truncate(max_tokens)
         self._dim = self._run(["dimension probe"]).shape[1]
+        self._query_pooling = self._find_pooling(_pooling(local_dir)[:2] if local_dir else None)
+        if self._query_pooling is None:  # see _find_pooling: queries then go through fastembed's own batch path
+            query_precision = self.precision
         self.query_precision, self._query_session = self._query_model(query_precision, fp32_dir, cache_dir)
         self._query_inputs = frozenset(i.name for i in self._query_session.get_inputs())
         self.embed_query("warm-up query")  # the first run of a session allocates its buffers: not in the first recall
@@ -347,7 +350,7 @@ class FastEmbedEmbedder:
         return np.asarray(list(self._model.embed(chunk, batch_size=len(chunk))), dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
-        """One query's vector: fastembed's steps for a batch of one (same tokenizer, inputs and pooling), on the
+        """One query's vector: fastembed's steps for a batch of one (its tokenizer, the same inputs, `_pool`), on the
         query session (`query_precision`), without its generator and batching layers.
 
         With the batch session (query_precision == precision) the vector is bit-identical to `embed([text])[0]`
@@ -359,25 +362,69 @@ class FastEmbedEmbedder:
 
         Why two steps: recall starts its keyword search in a worker thread between them, so the worker's Python
         runs while the model does, not while this thread needs the GIL to tokenise."""
-        from fastembed.common.onnx_model import OnnxOutputContext
+        if self._query_pooling is None:
+            return lambda: self.embed([text])[0]
+        feeds, mask = self._inputs(text, self._query_inputs)
+        output_names = self._model.model.ONNX_OUTPUT_NAMES
+        return lambda: _pool(self._query_session.run(output_names, feeds)[0], mask, *self._query_pooling)[0]
 
-        inner = self._model.model
-        encoded = inner.tokenizer.encode_batch([text])
-        feeds = {"input_ids": np.array([e.ids for e in encoded], dtype=np.int64)}
-        names = self._query_inputs
+    def _inputs(self, text: str, names: frozenset[str]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """One text's ONNX inputs as fastembed builds them (its tokenizer, as `_truncate` set it; token types all
+        0), and its attention mask."""
+        encoded = self._model.model.tokenizer.encode_batch([text])
+        ids = np.array([e.ids for e in encoded], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+        feeds = {"input_ids": ids}
         if "attention_mask" in names:
-            feeds["attention_mask"] = np.array([e.attention_mask for e in encoded], dtype=np.int64)
+            feeds["attention_mask"] = mask
         if "token_type_ids" in names:
-            feeds["token_type_ids"] = np.zeros_like(feeds["input_ids"])
-        feeds = inner._preprocess_onnx_input(feeds)
-        mask = feeds.get("attention_mask", np.array([e.attention_mask for e in encoded]))
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        return feeds, mask
 
-        def run() -> np.ndarray:
-            output = self._query_session.run(inner.ONNX_OUTPUT_NAMES, feeds)[0]
-            context = OnnxOutputContext(model_output=output, attention_mask=mask, input_ids=feeds["input_ids"])
-            return _normalise(np.asarray(list(inner._post_process_onnx_output(context)), dtype=np.float32))[0]
+    def _find_pooling(self, declared: tuple[str, bool] | None) -> tuple[str, bool] | None:
+        """Which of `POOLINGS` (the model directory's `declared` one first) gives, on the batch session, fastembed's
+        own vectors bit for bit (`embed`, its public API), for every text of `POOLING_PROBES`; None if none does.
 
-        return run
+        Why ask fastembed rather than only a config file: its hub downloads carry no sentence-transformers pooling
+        config, and its pooling lives in per-model classes. Why the declared one first: normalising a CLS vector
+        once or twice can agree on the probes and not on every text. A model that pools otherwise (last token,
+        a pooled output, task inputs) gets None, and its queries take fastembed's batch path: correct, without
+        the query session's saving; a warning says so."""
+        session = self._model.model.model
+        names = frozenset(i.name for i in session.get_inputs())
+        wanted = [self.embed([text])[0] for text in POOLING_PROBES]
+        hidden = []
+        for text in POOLING_PROBES:
+            feeds, mask = self._inputs(text, names)
+            hidden.append((session.run(self._model.model.ONNX_OUTPUT_NAMES, feeds)[0], mask))
+        for pooling in dict.fromkeys([declared, *POOLINGS] if declared else POOLINGS):
+            if all(h.ndim == 3 and np.array_equal(_pool(h, m, *pooling)[0], w) for (h, m), w in zip(hidden, wanted)):
+                return pooling
+        log.warning("%s pools in a way Reverie's query path does not reproduce; queries run through fastembed's batch "
+                    "path at %s.", self.model_id, self.precision)
+        return None
+
+
+# How fastembed pools sentence-transformers models: (token pooling, L2-normalised before the cast to float32).
+POOLINGS = (("mean", True), ("mean", False), ("cls", True), ("cls", False))
+POOLING_PROBES = ("dimension probe", "Wo wohne ich seit 2019? Call me at +1 (415) 555-0134.")
+
+
+def _pool(hidden: np.ndarray, mask: np.ndarray, pooling: str, normalised: bool) -> np.ndarray:
+    """Token states (batch, tokens, dim) -> unit float32 vectors, with fastembed's arithmetic, so a query vector is
+    bit-identical to the stored vector of the same text.
+
+    "mean" averages the tokens the mask keeps, summed in float64; "cls" takes the first token. A model that
+    normalises (all-MiniLM-L6-v2) is normalised before the cast back to float32, as fastembed does; `embed`'s
+    own float32 `_normalise` follows, here as there."""
+    if pooling == "cls":
+        pooled = hidden[:, 0]
+    else:
+        total = np.sum(hidden, axis=1, where=mask[:, :, None].astype(bool), dtype=np.float64)
+        pooled = total / np.maximum(np.sum(mask, axis=1, keepdims=True), 1e-9)
+    if normalised:
+        pooled = pooled / np.maximum(np.linalg.norm(pooled, ord=2, axis=1, keepdims=True), 1e-12)
+    return _normalise(pooled.astype(hidden.dtype, copy=False))
 
 
 class HashEmbedder:

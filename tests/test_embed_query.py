@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import numpy as np
 import pytest
 
-from server import quantize
+from server import embed, quantize
 from server.config import Settings
-from server.embed import FastEmbedEmbedder
+from server.embed import FastEmbedEmbedder, _normalise, export_onnx, offline_model_dir
 from server.errors import ConfigError
 from tests.conftest import MODEL_CACHE
 
@@ -30,10 +31,51 @@ def fp32_queries() -> FastEmbedEmbedder:
     return FastEmbedEmbedder("offline", MODEL_CACHE, query_precision="fp32")
 
 
-def test_the_fp32_query_path_is_bit_identical_to_a_batch_of_one(fp32_queries):
+def _fastembed_query(embedder: FastEmbedEmbedder, query: str) -> np.ndarray:
+    """fastembed's own query vector through its public API, normalised in float32 as `embed` does."""
+    return _normalise(np.asarray(list(embedder._model.query_embed([query])), dtype=np.float32))[0]
+
+
+def test_the_fp32_query_path_is_bit_identical_to_fastembeds_own_query_vectors(fp32_queries):
     assert fp32_queries.query_precision == "fp32" and fp32_queries._query_session is fp32_queries._model.model.model
     for query in QUERIES:
-        assert np.array_equal(fp32_queries.embed_query(query), fp32_queries.embed([query])[0]), query
+        vector = fp32_queries.embed_query(query)
+        assert np.array_equal(vector, fp32_queries.embed([query])[0]), query
+        assert np.array_equal(vector, _fastembed_query(fp32_queries, query)), query
+
+
+def _local_model(tmp_path, name: str, cls: bool, normalised: bool):
+    """The exported MiniLM served as a local sentence-transformers directory that pools and normalises as told."""
+    onnx_dir = export_onnx(offline_model_dir(), MODEL_CACHE)
+    model_dir = tmp_path / name
+    model_dir.mkdir()
+    for path in onnx_dir.iterdir():
+        (model_dir / path.name).symlink_to(path)
+    (model_dir / "1_Pooling").mkdir()
+    (model_dir / "1_Pooling" / "config.json").write_text(
+        json.dumps({"word_embedding_dimension": 384, "pooling_mode_cls_token": cls, "pooling_mode_mean_tokens": not cls}))
+    modules = [{"type": "sentence_transformers.models.Transformer"}, {"type": "sentence_transformers.models.Pooling"}]
+    if normalised:
+        modules.append({"type": "sentence_transformers.models.Normalize"})
+    (model_dir / "modules.json").write_text(json.dumps(modules))
+    return FastEmbedEmbedder(str(model_dir), tmp_path / "cache", query_precision="fp32")
+
+
+@pytest.mark.parametrize("cls,normalised", [(True, True), (False, False), (True, False)])
+def test_queries_pool_as_fastembed_pools_the_model(tmp_path, cls, normalised):
+    embedder = _local_model(tmp_path, f"pool-{cls}-{normalised}", cls, normalised)
+    assert embedder._query_pooling == ("cls" if cls else "mean", normalised)
+    for query in QUERIES:
+        assert np.array_equal(embedder.embed_query(query), _fastembed_query(embedder, query)), query
+
+
+def test_a_model_pooled_otherwise_embeds_its_queries_through_fastembed_with_a_warning(monkeypatch, tmp_path, caplog):
+    monkeypatch.setattr(embed, "_pool", lambda hidden, mask, *_: _normalise(hidden.max(axis=1)))  # max pooling: no match
+    with caplog.at_level(logging.WARNING, logger="server.embed"):
+        embedder = FastEmbedEmbedder("offline", MODEL_CACHE)  # int8 queries asked for
+    assert embedder._query_pooling is None and embedder.query_precision == "fp32" and "fastembed's batch path" in caplog.text
+    for query in QUERIES[:3]:
+        assert np.array_equal(embedder.embed_query(query), _fastembed_query(embedder, query)), query
 
 
 def test_int8_queries_are_the_default_and_stay_within_cosine_099_of_fp32(embedder, fp32_queries):
