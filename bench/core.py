@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from server.embed import Embedder
+
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / ".pytest_cache" / "reverie-models"
 PLOT = ROOT / "docs" / "recall-latency.svg"
@@ -82,7 +84,7 @@ def fill(app, namespace: str, n: int, real: int) -> None:
                 app.store.insert(m, vec)
 
 
-class CachedQueries:
+class CachedQueries(Embedder):
     """The embedder with query vectors precomputed: recall timed without the embedding."""
 
     def __init__(self, inner, queries):
@@ -96,8 +98,9 @@ class CachedQueries:
     def embed(self, texts):
         return self.inner.embed(texts)
 
-    def embed_query(self, text):
-        return self.vectors[text]
+    def prepare_query(self, text):
+        vector = self.vectors[text]
+        return lambda: vector
 
 
 def time_recalls(app, namespace: str, queries: list[str], rounds: int, cpu: list[float] | None = None) -> list[float]:

@@ -21,13 +21,18 @@ from pathlib import Path
 import numpy as np
 
 from bench.core import CACHE, QUERIES, CachedQueries, fill, percentile, sentence, time_recalls
+from server.embed import Embedder
 
 
-class MemoEmbedder:
+class MemoEmbedder(Embedder):
     """The embedder, remembering whole batches: the store fills embed the same 12k texts for both backends once."""
 
     def __init__(self, inner):
-        self.inner, self.model_id, self.dim, self.memo = inner, inner.model_id, inner.dim, {}
+        self.inner, self.model_id, self.memo = inner, inner.model_id, {}
+
+    @property
+    def dim(self):
+        return self.inner.dim
 
     def embed(self, texts):
         key = tuple(texts)
@@ -36,8 +41,8 @@ class MemoEmbedder:
         out = self.memo[key] = self.inner.embed(list(texts))
         return out
 
-    def embed_query(self, text):
-        return self.inner.embed_query(text)
+    def prepare_query(self, text):
+        return self.inner.prepare_query(text)
 
 
 def build(settings_update: dict, embedder):

@@ -73,9 +73,7 @@ def profile(service, requests: list, rounds: int) -> list[str]:
     for name in SERVICE_STAGES:
         if hasattr(service, name):
             _timed(samples, service, name)
-    _timed(samples, service.embedder, "embed_query")
-    if hasattr(service.embedder, "prepare_query"):  # recall tokenises, starts the keyword search, then runs the model
-        _timed_prepared(samples, service.embedder)
+    _timed_prepared(samples, service.embedder)  # recall tokenises, starts the keyword search, then runs the model
     total = []
     for i in range(rounds):
         wall, cpu, own = time.perf_counter(), time.process_time(), time.thread_time()

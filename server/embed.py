@@ -51,12 +51,23 @@ TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_ma
 
 
 class Embedder(Protocol):
+    """What the service needs of an embedding model. Embedders subclass it: `embed_query` is written once, here."""
+
     model_id: str
 
     @property
     def dim(self) -> int: ...
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
-    def embed_query(self, text: str) -> np.ndarray: ...
+
+    def prepare_query(self, text: str) -> Callable[[], np.ndarray]:
+        """A call that returns `text`'s query vector (unit length, float32).
+
+        Why a call: an embedder that can does its Python work (tokenising) here and leaves the call only the model,
+        which releases the GIL; recall starts its keyword search in a worker thread in between."""
+        ...
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.prepare_query(text)()
 
 
 def offline_model_dir() -> Path:
@@ -181,7 +192,7 @@ def _max_seq_length(model_dir: Path) -> int | None:
     return value if isinstance(value, int) and value > 0 else None
 
 
-class FastEmbedEmbedder:
+class FastEmbedEmbedder(Embedder):
     """fastembed's ONNX engine; vectors are returned L2-normalised as float32."""
 
     def __init__(
@@ -349,19 +360,13 @@ class FastEmbedEmbedder:
     def _run(self, chunk: list[str]) -> np.ndarray:
         return np.asarray(list(self._model.embed(chunk, batch_size=len(chunk))), dtype=np.float32)
 
-    def embed_query(self, text: str) -> np.ndarray:
-        """One query's vector: fastembed's steps for a batch of one (its tokenizer, the same inputs, `_pool`), on the
-        query session (`query_precision`), without its generator and batching layers.
+    def prepare_query(self, text: str) -> Callable[[], np.ndarray]:
+        """Tokenise `text` now; the returned call runs the model on the query session (`query_precision`) and
+        pools: fastembed's steps for a batch of one (its tokenizer, the same inputs, `_pool`), without its
+        generator and batching layers.
 
         With the batch session (query_precision == precision) the vector is bit-identical to `embed([text])[0]`
         (tests/test_embed_query.py)."""
-        return self.prepare_query(text)()
-
-    def prepare_query(self, text: str) -> Callable[[], np.ndarray]:
-        """Tokenise `text` now; the returned call runs the model (without the GIL) and pools.
-
-        Why two steps: recall starts its keyword search in a worker thread between them, so the worker's Python
-        runs while the model does, not while this thread needs the GIL to tokenise."""
         if self._query_pooling is None:
             return lambda: self.embed([text])[0]
         feeds, mask = self._inputs(text, self._query_inputs)
@@ -427,7 +432,7 @@ def _pool(hidden: np.ndarray, mask: np.ndarray, pooling: str, normalised: bool) 
     return _normalise(pooled.astype(hidden.dtype, copy=False))
 
 
-class HashEmbedder:
+class HashEmbedder(Embedder):
     """A deterministic stand-in for unit tests: hashed word features, unit length. Not semantic."""
 
     def __init__(self, dim: int = 64, model_id: str = "test/hash"):
@@ -447,8 +452,8 @@ class HashEmbedder:
             out[i, 0] += 0.01
         return _normalise(out)
 
-    def embed_query(self, text: str) -> np.ndarray:
-        return self.embed([text])[0]
+    def prepare_query(self, text: str) -> Callable[[], np.ndarray]:
+        return lambda: self.embed([text])[0]
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:
@@ -456,7 +461,7 @@ def _normalise(vectors: np.ndarray) -> np.ndarray:
     return (vectors / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
-class LazyEmbedder:
+class LazyEmbedder(Embedder):
     """Starts loading at once in a background thread; the first embed waits for it."""
 
     def __init__(self, spec: str, cache_dir: Path, precision: str = "fp32", query_precision: str = "int8"):
@@ -500,14 +505,5 @@ class LazyEmbedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         return self.wait().embed(texts)
 
-    def embed_query(self, text: str) -> np.ndarray:
-        return self.wait().embed_query(text)
-
     def prepare_query(self, text: str) -> Callable[[], np.ndarray]:
-        return prepare_query(self.wait(), text)
-
-
-def prepare_query(embedder: Embedder, text: str) -> Callable[[], np.ndarray]:
-    """`embedder.prepare_query(text)` where it has one (FastEmbedEmbedder), else a call that embeds the query whole."""
-    prepare = getattr(embedder, "prepare_query", None)
-    return prepare(text) if prepare is not None else (lambda: embedder.embed_query(text))
+        return self.wait().prepare_query(text)

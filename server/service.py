@@ -24,7 +24,7 @@ import numpy as np
 from server import blas, passages, sessionrank, timeframe
 from server.clock import Clock, SystemClock, ensure_utc
 from server.config import NAMESPACE_PATTERN, Settings
-from server.embed import Embedder, prepare_query
+from server.embed import Embedder
 from server.errors import InvalidInput, NotFound
 from server.governance.secrets import find_secrets, redact
 from server.governance.transient import transient_marker
@@ -620,7 +620,7 @@ class MemoryService:
         # The query is tokenised before the keyword search starts and the model runs after it, so the worker's Python
         # runs while the model has released the GIL, not while this thread needs it to tokenise (submitted first, a
         # hybrid recall's embedding took 1.5-2 ms more wall than CPU; a vector-only one's 0-0.3 ms).
-        embed_query = prepare_query(self.embedder, words) if req.strategy in ("hybrid", "vector") else None
+        embed_query = self.embedder.prepare_query(words) if req.strategy in ("hybrid", "vector") else None
         if req.strategy in ("hybrid", "keyword"):
             match = fts_query(words)
             if match and self.store.db.in_transaction():

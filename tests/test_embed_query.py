@@ -122,10 +122,13 @@ def test_stats_say_how_queries_are_embedded(app):
     assert (stats.embedding_precision, stats.query_precision) == ("fp32", "int8")
 
 
-def test_a_prepared_query_gives_the_query_vector_and_any_embedder_can_be_prepared(embedder):
-    from server.embed import HashEmbedder, prepare_query
+def test_every_embedder_prepares_queries_and_embed_query_is_the_prepared_call(embedder):
+    from server.embed import HashEmbedder, LazyEmbedder
 
     run = embedder.prepare_query(QUERIES[3])
     assert np.array_equal(run(), embedder.embed_query(QUERIES[3]))
-    hashed = HashEmbedder()  # no prepare_query of its own: embeds the query whole when called
-    assert np.array_equal(prepare_query(hashed, "tea or coffee")(), hashed.embed_query("tea or coffee"))
+    lazy = LazyEmbedder("offline", MODEL_CACHE).start()  # the server's wrapper: same settings, so the same vector
+    assert np.array_equal(lazy.prepare_query(QUERIES[3])(), run()) and lazy.query_precision == "int8"
+    hashed = HashEmbedder()
+    assert np.array_equal(hashed.prepare_query("tea or coffee")(), hashed.embed(["tea or coffee"])[0])
+    assert np.array_equal(hashed.embed_query("tea or coffee"), hashed.embed(["tea or coffee"])[0])
