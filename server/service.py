@@ -274,13 +274,18 @@ class _Plan:
 
 @dataclass(slots=True)
 class _Head:
-    """A candidate that may be returned: its scores and its text row, decoded into a `Memory` only if it is."""
+    """A candidate that may be returned: its scores and its text row, decoded into a `Memory` only if it is.
+
+    `vector`, `keyword`, `strength` and `recency` are rounded to 6 places once, here: the learned stage reads them
+    as `Scores` reports them."""
 
     rowid: int
     row: Neighbour
     fact: MemoryFacts
     final: float
     fused: float
+    vector: float
+    keyword: float
     strength: float
     recency: float
     in_frame: bool
@@ -684,11 +689,12 @@ class MemoryService:
         # head runs to 30-50 at k=10, and decoding all of it was most of this step's CPU).
         rows = self.store.texts_by_rowids(req.namespace, [s[1] for s in scored[:head]])
         # rows are never deleted (a hard delete empties one); a damaged file still answers
-        heads = [_Head(rowid, rows[rowid], facts[rowid], final, fscore, strength, recency, in_frame)
+        heads = [_Head(rowid, rows[rowid], facts[rowid], final, fscore, round(vsim.get(rowid, 0.0), 6), round(kw.get(rowid, 0.0), 6),
+                       round(strength, 6), round(recency, 6), in_frame)
                  for final, rowid, fscore, strength, recency, in_frame in scored[:head] if rowid in rows]
         candidates = [[facts[rowid].id, final] for final, rowid, *_ in scored[: 4 * req.k]]
         if bound is not None:
-            self._learned_rerank(query, qvec, heads, now, vsim, kw)
+            self._learned_rerank(query, qvec, heads, now)
             heads.sort(key=lambda h: h.final, reverse=True)
             moved = {h.fact.id: h.final for h in heads}
             candidates = sorted(([i, moved.get(i, f)] for i, f in candidates), key=lambda c: c[1], reverse=True)
@@ -696,8 +702,8 @@ class MemoryService:
         for h in heads[: req.k]:
             memory = h.row.memory()
             scores = Scores(
-                vector=round(vsim.get(h.rowid, 0.0), 6), keyword=round(kw.get(h.rowid, 0.0), 6), fused=round(h.fused, 6),
-                strength=round(h.strength, 6), recency=round(h.recency, 6), confidence=memory.confidence, final=h.final,
+                vector=h.vector, keyword=h.keyword, fused=round(h.fused, 6),
+                strength=h.strength, recency=h.recency, confidence=memory.confidence, final=h.final,
                 learned=h.learned,
             )
             flags = ([] if memory.status == "active" else [memory.status]) + (["matched_earlier_version"] if h.rowid in via_history else [])
@@ -828,7 +834,7 @@ class MemoryService:
             return None
         return float(getattr(self.ops, "rank_bound", 1.0))
 
-    def _learned_rerank(self, query: str, qvec, heads: list[_Head], now: datetime, vsim: dict, kw: dict) -> None:
+    def _learned_rerank(self, query: str, qvec, heads: list[_Head], now: datetime) -> None:
         """Add the memory-ops model's bounded correction to the final score of the first `RERANK_DEPTH` of `heads`.
 
         Called only when `_rerank_bound` says the stage runs; `heads` are in the store's order. The model sees
@@ -841,9 +847,8 @@ class MemoryService:
         best = max(heads[0].final, 1e-9)
         candidates = [
             RankCandidate(
-                content=h.row.content, kind=h.row.kind, vector=_NO_VECTOR, vector_sim=round(vsim.get(h.rowid, 0.0), 6),
-                keyword=round(kw.get(h.rowid, 0.0), 6), fused=h.final / best, strength=round(h.strength, 6),
-                recency=round(h.recency, 6), confidence=h.fact.confidence,
+                content=h.row.content, kind=h.row.kind, vector=_NO_VECTOR, vector_sim=h.vector, keyword=h.keyword,
+                fused=h.final / best, strength=h.strength, recency=h.recency, confidence=h.fact.confidence,
                 age_days=max(0.0, (now - (h.fact.valid_from or h.fact.recorded_at)).total_seconds() / 86400.0),
             )
             for h in heads
