@@ -362,17 +362,15 @@ class VectorIndex:
         self._load_passages(namespace, part, after)
 
     def _load_passages(self, namespace: str, part: _Partition, after: int) -> None:
-        """Append the passage vectors of the namespace's memories past rowid `after` (written with their memory)."""
-        try:
-            rows = self.db.execute(
-                "SELECT memory_rowid, embedding FROM memory_passages WHERE namespace = ? AND memory_rowid > ? "
-                "ORDER BY memory_rowid, seq",
-                (namespace, after),
-            )
-        except Exception as exc:
-            if "no such table" in str(exc):
-                return
-            raise
+        """Append the passage vectors of the namespace's memories past rowid `after` (written with their memory).
+
+        `memory_passages` always exists here: SQLiteStore migrates (m007 creates it) before it builds this index,
+        and nothing drops it. `memories_vec` may not (a store no embedder has bound yet): `_load` tolerates that."""
+        rows = self.db.execute(
+            "SELECT memory_rowid, embedding FROM memory_passages WHERE namespace = ? AND memory_rowid > ? "
+            "ORDER BY memory_rowid, seq",
+            (namespace, after),
+        )
         if rows:
             owners = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
             part.append_passages(owners, np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), part.dim))
