@@ -22,6 +22,9 @@ QUESTION_FRAMES = frozenset(
     tell said say something anything thing things ever ago last recently recent couple day days week weeks
     month months year years time times""".split()
 )
+# Any Unicode word (each goes to FTS5 quoted, and its own tokenizer splits it further): keyword search must keep
+# non-English and non-ASCII words. The English-rule tokenisers (server/policy/rules.py, server/memops/factgate.py, server/memops/text.py)
+# keep ASCII words with apostrophes, and text.py also numbers like 3.5 or 12:30; they differ on purpose.
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 

@@ -231,3 +231,20 @@ def test_writes_are_tokenised_after_the_batch_not_by_the_next_recall(fast_servic
     hits = fast_service.recall(RecallRequest(query="running shoes", namespace="kw", strategy="keyword")).results
     assert hits and "Running shoes" in hits[0].memory.content
     assert fast_service.store.keywords._parts["kw"] is part and part.checked == checked and part.n == len(TEXTS)
+
+
+def test_the_tokenizers_three_readings_of_a_text_agree():
+    """tokens (per-term counts for indexing), terms (a hard delete's postings) and words (a query's tokens in order)
+    read the same FTS5 tokenisation, and each leaves the scratch table empty for the next call."""
+    tokenizer = keyword_index.Tokenizer(available_drivers()[0])
+    try:
+        ids: dict[str, int] = {}
+        tids, docs = tokenizer.tokens(TEXTS, lambda term: ids.setdefault(term, len(ids)))
+        names = {i: term for term, i in ids.items()}
+        for n, text in enumerate(TEXTS):
+            in_order = [term for word in text.split() for term in tokenizer.words([word])[0]]
+            assert tokenizer.terms(text) == {names[t] for t in tids[docs == n].tolist()} == set(in_order), text
+            assert (docs == n).sum() == len(in_order), text
+        assert tokenizer.terms("") == set()
+    finally:
+        tokenizer.close()

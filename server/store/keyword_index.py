@@ -61,10 +61,7 @@ class Tokenizer:
         tids, docs = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
         for start in range(0, len(texts), TOKENIZE_BATCH):
             chunk = texts[start : start + TOKENIZE_BATCH]
-            with self.db.write():
-                self.db.executemany("INSERT INTO t(rowid, content) VALUES (?, ?)", [(start + i, s) for i, s in enumerate(chunk)])
-                rows = self.db.execute("SELECT term, count(*), group_concat(doc) FROM v GROUP BY term")
-                self.db.execute("INSERT INTO t(t) VALUES ('delete-all')")
+            rows = self._vocab(chunk, "SELECT term, count(*), group_concat(doc) FROM v GROUP BY term", first=start)
             if rows:
                 ids = np.fromiter((term_id(r[0]) for r in rows), dtype=np.int64, count=len(rows))
                 tids.append(np.repeat(ids, [r[1] for r in rows]))
@@ -72,11 +69,7 @@ class Tokenizer:
         return np.concatenate(tids), np.concatenate(docs)
 
     def terms(self, text: str) -> set[str]:
-        with self.db.write():
-            self.db.execute("INSERT INTO t(rowid, content) VALUES (1, ?)", (text,))
-            found = {r[0] for r in self.db.execute("SELECT DISTINCT term FROM v")}
-            self.db.execute("INSERT INTO t(t) VALUES ('delete-all')")
-        return found
+        return {r[0] for r in self._vocab([text], "SELECT DISTINCT term FROM v")}
 
     def words(self, words: list[str]) -> list[tuple[str, ...]]:
         """Each query word's tokens in order (remembered: recall's words repeat)."""
@@ -85,14 +78,20 @@ class Tokenizer:
             if len(self._cache) > QUERY_CACHE:
                 self._cache.clear()
             found: dict[int, list[tuple[int, str]]] = {}
-            with self.db.write():
-                self.db.executemany("INSERT INTO t(rowid, content) VALUES (?, ?)", list(enumerate(todo)))
-                for term, doc, offset in self.db.execute("SELECT term, doc, offset FROM v"):
-                    found.setdefault(doc, []).append((offset, term))
-                self.db.execute("INSERT INTO t(t) VALUES ('delete-all')")
+            for term, doc, offset in self._vocab(todo, "SELECT term, doc, offset FROM v"):
+                found.setdefault(doc, []).append((offset, term))
             for i, word in enumerate(todo):
                 self._cache[word] = tuple(term for _, term in sorted(found.get(i, ())))
         return [self._cache[w] for w in words]
+
+    def _vocab(self, texts: list[str], query: str, first: int = 0) -> list[tuple]:
+        """`query`'s rows over fts5vocab `v` with `texts` in the table as documents first, first + 1, ...; the table
+        is emptied after. tokens, terms and words differ only in the query: what shape they read."""
+        with self.db.write():
+            self.db.executemany("INSERT INTO t(rowid, content) VALUES (?, ?)", [(first + i, s) for i, s in enumerate(texts)])
+            rows = self.db.execute(query)
+            self.db.execute("INSERT INTO t(t) VALUES ('delete-all')")
+        return rows
 
     def close(self) -> None:
         self.db.close()
