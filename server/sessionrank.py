@@ -24,9 +24,9 @@ DEPTH = 100  # candidates looked at, best first: support comes from the head of 
 # (`MemoryService._spread`) gives the turns next to a strong match 0.7 of its score, and with False they lend
 # that share back as support: a lone match with two unrelated turns around it gets +17% of its own score from
 # itself. True lends each neighbour's match before spreading (prior and time frame applied alike). Measured
-# (bench/notes/retrieval.md, Session 9): LongMemEval recall_all@5 53 -> 54 of 58 (06878be2), the replied
-# harness equal, LoCoMo recall@10 0.733 -> 0.732 over the ten conversations; off by default, as the last
-# figure is a loss, if within noise. bench/recall_sweep.py flips it.
+# (bench/notes/retrieval.md, Session 9): LongMemEval recall_all@5 53 -> 54 of 58 (06878be2), with the assistant
+# turn as context 55 -> 56; LoCoMo recall@10 0.733 -> 0.732 over the ten conversations. Off by default, as the
+# last figure is a loss, if within noise. bench/recall_sweep.py flips it.
 LEND_OWN_MATCH = False
 
 
