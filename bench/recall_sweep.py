@@ -280,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ranks", help="score, LongMemEval: comma-separated question ids whose evidence sessions' ranks to print")
     parser.add_argument("--depth", type=int, help="score: results asked per question (default as the harness for these ks: LoCoMo 20, "
                         "LongMemEval 30; the harness asks LongMemEval for 60)")
-    parser.add_argument("--show", type=int, default=0, help="misses: print this many missed evidence turns; explain: this many results per question (default 8)")
+    parser.add_argument("--show", type=int, default=0,
+                        help="misses: print this many missed evidence turns; explain: this many results per question (default 8)")
     parser.add_argument("--variant", action="append", default=[], metavar="NAME=JSON", help="constants to set, e.g. share5='{\"service.NEIGHBOR_SHARE\": 0.5}'")
     args = parser.parse_args(argv)
     dataset = load(args.format, args.path, limit=args.limit, offset=args.offset)

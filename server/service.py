@@ -728,7 +728,9 @@ class MemoryService:
         return RecallResult(recall_id=recall_id, results=returned)
 
     @staticmethod
-    def _session_support(scored: list[tuple], facts: dict[int, MemoryFacts], weight: float, lends: dict[int, float] | None = None) -> list[tuple]:
+    def _session_support(
+        scored: list[tuple], facts: dict[int, MemoryFacts], weight: float, lends: dict[int, float] | None = None
+    ) -> list[tuple]:
         """`scored` with each memory's session support (`sessionrank`) added to its final score, best first."""
         bonus = sessionrank.session_support(
             [(s[0], s[1]) for s in scored], lambda r: facts[r].session_id or facts[r].valid_from, weight, lends

@@ -110,13 +110,16 @@ def lend_recall(settings, embedder, monkeypatch):
     def run(support: float, share: float = service_module.NEIGHBOR_SHARE, lend_own: bool = False) -> dict[str, float]:
         monkeypatch.setattr(service_module, "NEIGHBOR_SHARE", share)
         monkeypatch.setattr(sessionrank, "LEND_OWN_MATCH", lend_own)
-        s = settings.model_copy(update={"db": settings.db.with_name(f"l{len(stores)}.db"), "session_support": support, "learned_rerank": False})
+        s = settings.model_copy(
+            update={"db": settings.db.with_name(f"l{len(stores)}.db"), "session_support": support, "learned_rerank": False}
+        )
         store = open_store(s)
         stores.append(store)
         service = MemoryService(store, embedder, AddOps(), s)
         for n, (sid, texts, step) in enumerate((("lone", LONE, timedelta(minutes=5)), ("whole", WHOLE, timedelta(hours=2)))):
             for j, text in enumerate(texts):
-                service.remember(RememberRequest(namespace="t", content=text, session_id=sid, valid_from=DAY + timedelta(days=4 * n) + j * step))
+                when = DAY + timedelta(days=4 * n) + j * step
+                service.remember(RememberRequest(namespace="t", content=text, session_id=sid, valid_from=when))
         res = service.recall(RecallRequest(namespace="t", query=QUERY, k=6, now=DAY + timedelta(days=10), reinforce=False))
         return {h.memory.content: h.scores.final for h in res.results}
 
