@@ -6,13 +6,16 @@
     python -m bench.recall_sweep ingest /path/to/longmemeval_s.json --format longmemeval --store DIR --limit 20
     python -m bench.recall_sweep misses /path/to/locomo10.json --store DIR --limit 3 --show 20
     python -m bench.recall_sweep score /path/to/longmemeval_s.json --format longmemeval --store DIR --limit 30 --ranks 9a707b82
+    python -m bench.recall_sweep explain /path/to/longmemeval_s.json --format longmemeval --store DIR --offset 0 --limit 1 --show 10
 
 A variant sets module constants (`service.X` in server.service, likewise `search.X`, `sessionrank.X`, `timeframe.X`,
 `passages.X`) for its run; each starts from the defaults. `--strategy vector` (or keyword) scores
 that baseline on the same stores. Scores are those of `reverie bench retrieval`: turn-level evidence recall@k for LoCoMo,
 session-level recall_all@k for LongMemEval. Ingest goes through the real write path, so write-side
 changes need a new `ingest`; this is for the read side, where one ingest serves any number of variants.
-`misses` tells, for each LoCoMo evidence turn, where recall put it and why it missed (see `misses`).
+`misses` tells, for each LoCoMo evidence turn, where recall put it and why it missed (see `misses`). `score` also
+names the questions whose main metric a variant moved against the first; `explain` prints each question's top
+results and evidence memories with their scores at every stage of recall.
 """
 
 from __future__ import annotations
@@ -64,6 +67,8 @@ def score(
     if depth is None:  # as `evaluate` for these ks: sessions need more hits (the harness asks 60: its ks go to 20)
         depth = max(ks) if turn_level else min(100, 3 * max(ks))
     system = _system(store_dir, cache_dir)
+    main_k = metric.format(k=10 if turn_level else 5)
+    per_question: dict[str, dict[str, float]] = {}  # variant -> question -> its main metric
     for name, patch in variants.items():
         saved = {key: getattr(modules[key.split(".")[0]], key.split(".")[1]) for key in patch}
         for key, value in patch.items():
@@ -84,7 +89,10 @@ def score(
                             row.update(turn_metrics(q.evidence, [h.turns for h in hits], k))
                         else:
                             row.update(session_metrics(q.evidence, first_appearance([h.turns for h in hits], session_of), k))
+                    if not turn_level and 5 not in ks:
+                        row.update(session_metrics(q.evidence, first_appearance([h.turns for h in hits], session_of), 5))
                     rows.append((q.category, row))
+                    per_question.setdefault(name, {})[f"{conv.id}/{q.id}" if turn_level else conv.id] = row[main_k]
                     if conv.id in ranks:
                         order = first_appearance([h.turns for h in hits], session_of)
                         where = sorted((order.index(e) + 1 if e in order else depth + 1) for e in q.evidence)
@@ -98,10 +106,15 @@ def score(
         overall, by_cat = aggregate(rows)
         cells = " ".join(f"{metric.format(k=k)} {overall[metric.format(k=k)]:.3f}" for k in ks)
         if not turn_level:
-            cells += f" ndcg_any@10 {overall['ndcg_any@10']:.3f}"
-        main_k = metric.format(k=10 if turn_level else 5)
+            cells += f" ndcg_any@5 {overall['ndcg_any@5']:.3f} ndcg_any@10 {overall['ndcg_any@10']:.3f}"
         cats = ", ".join(f"{c} {v[main_k]:.3f}" for c, v in by_cat.items())
         print(f"{name:<16} {cells}  p50 {percentile(latency, 50):.1f} ms (CPU {percentile(cpu, 50):.1f} ms)  ({cats})", flush=True)
+        base = per_question[next(iter(variants))]
+        moved = {q: (base[q], v) for q, v in per_question[name].items() if abs(v - base[q]) > 1e-9}
+        if moved and name != next(iter(variants)):
+            gained = sum(1 for b, v in moved.values() if v > b)
+            print(f"{'':<16} {main_k} against {next(iter(variants))}: {gained} up, {len(moved) - gained} down: "
+                  + ", ".join(f"{q} {b:.2f}->{v:.2f}" for q, (b, v) in sorted(moved.items())[:40]), flush=True)
 
 
 def _stored_sessions(system, session_of) -> set[str]:
@@ -116,6 +129,8 @@ def _open(system, store_dir: Path, conv) -> None:
     from server.store import open_store
 
     system.start(conv)
+    if not (store_dir / f"{system.namespace}.db").exists():
+        raise SystemExit(f"{store_dir} holds no ingest of {conv.id}: run `ingest` with the same --offset/--limit first.")
     system.store.close()
     settings = system.settings.model_copy(update={"db": store_dir / f"{system.namespace}.db"})
     system.store = open_store(settings)
@@ -178,11 +193,81 @@ def misses(dataset, store_dir: Path, cache_dir: Path, depth: int = 20, show: int
         print(line)
 
 
+def explain(dataset, store_dir: Path, cache_dir: Path, depth: int = 60, top: int = 8, texts: int = 110) -> None:
+    """For each question, the scores by stage of its `top` results and of every candidate from an evidence session.
+
+    Stages, as `MemoryService.recall` runs them: the cosine (own vector; with the best passage's, what recall
+    uses), max-normalised BM25, the fused score, after neighbour spreading and the history lift, the final score
+    before session support (prior, time frame), the support bonus, and the learned stage's final score.
+    Recall itself is instrumented by wrapping those steps; nothing is recomputed beside it.
+    """
+    from server import service
+    from server.bench.metrics import first_appearance
+
+    system = _system(store_dir, cache_dir)
+    seen: dict = {}
+    fuse, cls = service.fuse, service.MemoryService
+    originals = {n: getattr(cls, n) for n in ("_spread", "_lift_history", "_session_support", "_learned_rerank")}
+
+    def record(name, fn):
+        def wrapped(*args, **kwargs):
+            out = fn(*args, **kwargs)
+            seen[name] = (args, out)
+            return out
+        return wrapped
+
+    service.fuse = record("fuse", fuse)
+    for name in ("_spread", "_lift_history"):
+        setattr(cls, name, record(name, originals[name]))
+    cls._session_support = staticmethod(record("_session_support", originals["_session_support"]))
+    cls._learned_rerank = record("_learned_rerank", originals["_learned_rerank"])
+    try:
+        for conv in dataset.conversations:
+            _open(system, store_dir, conv)
+            session_of = conv.turn_session()
+            for q in conv.questions:
+                seen.clear()
+                hits = system.search(q, depth, "hybrid")
+                fused, vsim, kw = seen["fuse"][1]
+                spread = seen["_spread"][1] if "_spread" in seen else fused
+                lifted = seen["_lift_history"][1][0] if "_lift_history" in seen else spread
+                before = {s[1]: s[0] for s in seen["_session_support"][0][0]} if "_session_support" in seen else {}
+                after = {s[1]: s[0] for s in seen["_session_support"][1]} if "_session_support" in seen else before
+                heads = {h.rowid: h.final for h in seen["_learned_rerank"][0][3]} if "_learned_rerank" in seen else {}
+                qvec = system.embedder.embed_query(q.question)
+                own = dict(system.store.vector_search(system.namespace, qvec, 5000, active_only=False))
+                facts = system.store.facts_by_rowids(system.namespace, list(lifted))
+                rowid_of = {f.id: r for r, f in facts.items() if f is not None}
+                order = [rowid_of.get(h.ref) for h in hits]
+                final_rank = {r: i + 1 for i, r in enumerate(order) if r is not None}
+                turns = {rowid_of[h.ref]: h.turns for h in hits if h.ref in rowid_of}
+                level = (lambda t: session_of.get(t)) if dataset.level == "session" else (lambda t: t)
+                sessions = first_appearance([h.turns for h in hits], session_of if dataset.level == "session" else None)
+                print(f"\n{conv.id} {q.question!r} ({q.date or 'no date'}) evidence {sorted(q.evidence)}; by first appearance: "
+                      + ", ".join(f"{i + 1}:{s}" + ("*" if s in q.evidence else "") for i, s in enumerate(sessions[:8])))
+                evidence_rows = [r for r, ts in turns.items() if {level(t) for t in ts} & set(q.evidence)]
+                rows = list(dict.fromkeys([*order[:top], *sorted(evidence_rows, key=lambda r: final_rank.get(r, 10**6))[:top]]))
+                print("rank  rowid  session            cos-own  cos   bm25  fused  spread lifted  final  +supp  learned  text")
+                for r in rows:
+                    if r is None:
+                        continue
+                    sess = ",".join(sorted({session_of.get(t, "?") for t in turns.get(r, ())}))[:18]
+                    text = system.store.get_many(system.namespace, [facts[r].id])[0].content.replace("\n", " ")[:texts]
+                    print(f"{final_rank.get(r, '-'):>4} {r:>6}  {sess:<18} {own.get(r, 0):7.3f} {vsim.get(r, 0):5.3f} {kw.get(r, 0):5.3f}"
+                          f" {fused.get(r, 0):6.3f} {spread.get(r, 0):6.3f} {lifted.get(r, 0):6.3f} {before.get(r, 0):6.3f}"
+                          f" {after.get(r, 0) - before.get(r, 0):+6.3f}  {heads.get(r, float('nan')):6.3f}  {text}")
+            system.close()
+    finally:
+        service.fuse = fuse
+        for name, fn in originals.items():
+            setattr(cls, name, fn)
+        cls._session_support = staticmethod(originals["_session_support"])
+
 def main(argv: list[str] | None = None) -> int:
     from server.bench.datasets import load
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("action", choices=["ingest", "score", "misses"])
+    parser.add_argument("action", choices=["ingest", "score", "misses", "explain"])
     parser.add_argument("path", type=Path, help="locomo10.json or a LongMemEval file")
     parser.add_argument("--format", choices=["locomo", "longmemeval"], default="locomo")
     parser.add_argument("--strategy", choices=["hybrid", "vector", "keyword"], default="hybrid", help="what `score` runs")
@@ -195,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ranks", help="score, LongMemEval: comma-separated question ids whose evidence sessions' ranks to print")
     parser.add_argument("--depth", type=int, help="score: results asked per question (default as the harness for these ks: LoCoMo 20, "
                         "LongMemEval 30; the harness asks LongMemEval for 60)")
-    parser.add_argument("--show", type=int, default=0, help="misses: print this many missed evidence turns")
+    parser.add_argument("--show", type=int, default=0,
+                        help="misses: print this many missed evidence turns; explain: this many results per question (default 8)")
     parser.add_argument("--variant", action="append", default=[], metavar="NAME=JSON", help="constants to set, e.g. share5='{\"service.NEIGHBOR_SHARE\": 0.5}'")
     args = parser.parse_args(argv)
     dataset = load(args.format, args.path, limit=args.limit, offset=args.offset)
@@ -205,6 +291,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.action == "misses":
         misses(dataset, args.store, args.cache_dir, show=args.show)
+        return 0
+    if args.action == "explain":
+        explain(dataset, args.store, args.cache_dir, depth=args.depth or (20 if dataset.level == "turn" else 60), top=args.show or 8)
         return 0
     variants = {"base": {}}
     for item in args.variant:

@@ -642,11 +642,12 @@ class MemoryService:
         # Candidates are weighed on their MemoryFacts; only the ones returned (and the head the learned stage
         # may reorder: it reads the text) are read whole.
         facts = self.store.facts_by_rowids(req.namespace, list(fused))
+        own = dict(fused) if sessionrank.LEND_OWN_MATCH else None  # each candidate's own match, before spreading
         if NEIGHBOR_SHARE and req.strategy == "hybrid":
             fused = self._spread(req.namespace, fused, facts)
         via_history: set[int] = set()
         if not (req.include_superseded or as_of):
-            fused, via_history = self._lift_history(req.namespace, fused, facts, vsim, kw, lift_archived=not req.include_archived)
+            fused, via_history = self._lift_history(req.namespace, fused, facts, vsim, kw, lift_archived=not req.include_archived, own=own)
         fmax = max(max(fused.values(), default=1.0), 1e-9)
         # A memory sleep consolidated stands for episodes of several dates, and its own date is only the latest:
         # a time frame or a since/until range holds it when it holds any of its sources (timeframe.SOURCE_DATES).
@@ -676,7 +677,8 @@ class MemoryService:
         scored.sort(key=lambda s: s[0], reverse=True)  # stable: ties keep the fused order
         # Session support (server/sessionrank.py): conversations that match as a whole rank higher.
         if self.settings.session_support and req.strategy == "hybrid":
-            scored = self._session_support(scored, facts, self.settings.session_support)
+            lends = None if own is None else {s[1]: s[0] * own.get(s[1], 0.0) / s[2] for s in scored if s[2] > 0}
+            scored = self._session_support(scored, facts, self.settings.session_support, lends)
         # The learned stage (hybrid recalls only: the vector and keyword baselines stay what they say)
         # reorders the best RERANK_DEPTH by at most `rank_bound` x the best score, so only the candidates
         # that could still reach the top k after it are read whole.
@@ -732,10 +734,12 @@ class MemoryService:
         return RecallResult(recall_id=recall_id, results=returned)
 
     @staticmethod
-    def _session_support(scored: list[tuple], facts: dict[int, MemoryFacts], weight: float) -> list[tuple]:
+    def _session_support(
+        scored: list[tuple], facts: dict[int, MemoryFacts], weight: float, lends: dict[int, float] | None = None
+    ) -> list[tuple]:
         """`scored` with each memory's session support (`sessionrank`) added to its final score, best first."""
         bonus = sessionrank.session_support(
-            [(s[0], s[1]) for s in scored], lambda r: facts[r].session_id or facts[r].valid_from, weight
+            [(s[0], s[1]) for s in scored], lambda r: facts[r].session_id or facts[r].valid_from, weight, lends
         )
         if not bonus:
             return scored
@@ -766,7 +770,8 @@ class MemoryService:
         return dict(sorted(out.items(), key=lambda kv: kv[1], reverse=True))
 
     def _lift_history(
-        self, namespace: str, fused: dict[int, float], rows: dict[int, MemoryFacts], vsim: dict, kw: dict, *, lift_archived: bool = True
+        self, namespace: str, fused: dict[int, float], rows: dict[int, MemoryFacts], vsim: dict, kw: dict, *, lift_archived: bool = True,
+        own: dict[int, float] | None = None,
     ) -> tuple[dict[int, float], set[int]]:
         """Credit each match on a replaced memory to the memory that stands for it now.
 
@@ -776,6 +781,7 @@ class MemoryService:
         consolidated conversation), but the answer is the memory that holds it now, and a summary's own
         vector, an average of several episodes, matches any one question less well than the episode did.
         Outcome: the current memory takes the best score of everything it replaced; replaced ones drop out.
+        `own` (scores before neighbour spreading, `sessionrank.LEND_OWN_MATCH`), like `vsim` and `kw`, is lifted in place.
         """
         # The two kinds of link chain: an update's successor may itself have been folded into a summary by sleep
         # (and a summary corrected since). One read per link level, for all chains at once: links are looked up
@@ -823,6 +829,8 @@ class MemoryService:
                 rows[target] = current
                 vsim[target] = max(vsim.get(target, 0.0), vsim.get(rowid, 0.0))
                 kw[target] = max(kw.get(target, 0.0), kw.get(rowid, 0.0))
+                if own is not None:
+                    own[target] = max(own.get(target, 0.0), own.get(rowid, 0.0))
                 if target not in fused:
                     via.add(target)
             lifted[target] = max(lifted.get(target, 0.0), score)

@@ -15,17 +15,27 @@ twenty turns away says little about this one (LoCoMo's sessions run to 30 turns 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 
 SUPPORT = 2  # how many of the best neighbours in the session make a memory's support (absent ones count 0)
 WINDOW = 10  # rows either side that count as the same stretch of conversation
 DEPTH = 100  # candidates looked at, best first: support comes from the head of the ranking
+# What a neighbour lends: its own match (True) or its whole score (False, the default). Neighbour spreading
+# (`MemoryService._spread`) gives the turns next to a strong match 0.7 of its score, and with False they lend
+# that share back as support: a lone match with two unrelated turns around it gets +17% of its own score from
+# itself. True lends each neighbour's match before spreading (prior and time frame applied alike). Measured
+# (bench/notes/retrieval.md, Session 9): LongMemEval recall_all@5 53 -> 54 of 58 (06878be2), with the assistant
+# turn as context 55 -> 56; LoCoMo recall@10 0.733 -> 0.732 over the ten conversations. Off by default, as the
+# last figure is a loss, if within noise. bench/recall_sweep.py flips it.
+LEND_OWN_MATCH = False
 
 
-def session_support(scored: Sequence[tuple[float, int]], session_of: Callable[[int], Hashable | None], weight: float) -> dict[int, float]:
+def session_support(scored: Sequence[tuple[float, int]], session_of: Callable[[int], Hashable | None], weight: float,
+                    lends: Mapping[int, float] | None = None) -> dict[int, float]:
     """Bonus per rowid: `weight` x the mean of the `SUPPORT` best scores of other candidates of its session near it.
 
-    `scored` is (score, rowid) best first; `session_of` maps a rowid to its session (None: none).
+    `scored` is (score, rowid) best first; `session_of` maps a rowid to its session (None: none); `lends`, when
+    given, is what each candidate lends its neighbours instead of its score (see `LEND_OWN_MATCH`).
     """
     if weight <= 0:
         return {}
@@ -33,11 +43,13 @@ def session_support(scored: Sequence[tuple[float, int]], session_of: Callable[[i
     for score, rowid in scored[:DEPTH]:
         session = session_of(rowid)
         if session is not None:
-            members.setdefault(session, []).append((rowid, score))
+            members.setdefault(session, []).append((rowid, score if lends is None else lends.get(rowid, 0.0)))
     bonus: dict[int, float] = {}
     for rows in members.values():
         if len(rows) < 2:
             continue
+        if lends is not None:
+            rows.sort(key=lambda row: row[1], reverse=True)
         for rowid, _ in rows:  # rows are best first, so the first SUPPORT neighbours found are the best
             total, found = 0.0, 0
             for other, score in rows:

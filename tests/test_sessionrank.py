@@ -90,3 +90,57 @@ def test_the_vector_baseline_is_left_alone(settings, embedder):
         assert [(h.memory.id, h.scores.final) for h in res.results] == [(h.memory.id, h.scores.final) for h in again.results]
     finally:
         store.close()
+
+
+# A lone match between two unrelated turns of its conversation (minutes apart: neighbour spreading lends them
+# 0.7 of its score), and a conversation whose turns each match a little (hours apart: no spreading).
+LONE = ["Can you recommend a good pizza place downtown?", "I missed my sister's wedding because of a work trip.",
+        "What is the capital of Australia?"]
+WHOLE = ["My manager made me cancel my weekend plans again.", "I skipped the book club because work ran late.",
+         "Work kept me from calling my parents on Sunday."]
+
+
+@pytest.fixture
+def lend_recall(settings, embedder, monkeypatch):
+    """lend_recall(support, share, lend_own) -> {content: final score}, on a fresh store of both conversations."""
+    from server import service as service_module, sessionrank
+
+    stores = []
+
+    def run(support: float, share: float = service_module.NEIGHBOR_SHARE, lend_own: bool = False) -> dict[str, float]:
+        monkeypatch.setattr(service_module, "NEIGHBOR_SHARE", share)
+        monkeypatch.setattr(sessionrank, "LEND_OWN_MATCH", lend_own)
+        s = settings.model_copy(
+            update={"db": settings.db.with_name(f"l{len(stores)}.db"), "session_support": support, "learned_rerank": False}
+        )
+        store = open_store(s)
+        stores.append(store)
+        service = MemoryService(store, embedder, AddOps(), s)
+        for n, (sid, texts, step) in enumerate((("lone", LONE, timedelta(minutes=5)), ("whole", WHOLE, timedelta(hours=2)))):
+            for j, text in enumerate(texts):
+                when = DAY + timedelta(days=4 * n) + j * step
+                service.remember(RememberRequest(namespace="t", content=text, session_id=sid, valid_from=when))
+        res = service.recall(RecallRequest(namespace="t", query=QUERY, k=6, now=DAY + timedelta(days=10), reinforce=False))
+        return {h.memory.content: h.scores.final for h in res.results}
+
+    yield run
+    for store in stores:
+        store.close()
+
+
+def test_a_neighbour_lends_its_own_match_not_the_share_spreading_gave_it(lend_recall):
+    lone = LONE[1]
+    before = lend_recall(0.0)  # spread, no support yet
+    own = lend_recall(0.0, share=0.0)  # each memory's own match: nothing spread
+    assert before[LONE[0]] > own[LONE[0]] and before[LONE[2]] > own[LONE[2]]  # the neighbours hold a share of the lone match
+    lent = lend_recall(0.5, lend_own=True)
+    echoed = lend_recall(0.5, lend_own=False)
+    partners = sorted((own[t] for t in LONE if t != lone), reverse=True)[:SUPPORT]
+    assert lent[lone] == pytest.approx(before[lone] + 0.5 * sum(partners) / SUPPORT, abs=1e-5)
+    # Lending the whole score, the lone match was supported by its own echo.
+    spread = sorted((before[t] for t in LONE if t != lone), reverse=True)[:SUPPORT]
+    assert echoed[lone] == pytest.approx(before[lone] + 0.5 * sum(spread) / SUPPORT, abs=1e-5)
+    assert echoed[lone] > lent[lone]
+    # The conversation that matches turn by turn is supported the same either way: spreading gave it nothing.
+    for text in WHOLE:
+        assert lent[text] == pytest.approx(echoed[text], abs=1e-5)
