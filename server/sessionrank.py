@@ -20,14 +20,14 @@ from collections.abc import Callable, Hashable, Mapping, Sequence
 SUPPORT = 2  # how many of the best neighbours in the session make a memory's support (absent ones count 0)
 WINDOW = 10  # rows either side that count as the same stretch of conversation
 DEPTH = 100  # candidates looked at, best first: support comes from the head of the ranking
-# What a neighbour lends: its own match (True) or its whole score (False, the default). Neighbour spreading
+# What a neighbour lends: its own match (True, the default) or its whole score (False). Neighbour spreading
 # (`MemoryService._spread`) gives the turns next to a strong match 0.7 of its score, and with False they lend
 # that share back as support: a lone match with two unrelated turns around it gets +17% of its own score from
 # itself. True lends each neighbour's match before spreading (prior and time frame applied alike). Measured
 # (bench/notes/retrieval.md, Session 9): LongMemEval recall_all@5 53 -> 54 of 58 (06878be2), with the assistant
-# turn as context 55 -> 56; LoCoMo recall@10 0.733 -> 0.732 over the ten conversations. Off by default, as the
-# last figure is a loss, if within noise. bench/recall_sweep.py flips it.
-LEND_OWN_MATCH = False
+# turn as context 55 -> 56; LoCoMo recall@10 0.733 -> 0.732 over the ten conversations (16 questions up, 18 down:
+# noise). On because it removes a self-echo, not for the one question. bench/recall_sweep.py flips it.
+LEND_OWN_MATCH = True
 
 
 def session_support(scored: Sequence[tuple[float, int]], session_of: Callable[[int], Hashable | None], weight: float,
