@@ -44,12 +44,14 @@ def decide_all(path: str, fmt: str, limit: int | None, cache_dir: Path) -> dict:
         settings = Settings(db=Path(tmp) / "gate.db", embedding_model="offline", embedding_cache_dir=cache_dir,
                             max_content_bytes=1 << 20, memops="learned")
         service = MemoryService(open_store(settings), FastEmbedEmbedder("offline", cache_dir), load_ops(settings), settings)
-        turns = {}
-        for text, n in counts.items():
-            result = service.remember(RememberRequest(namespace="gate", content=text, dry_run=True))
-            turns[hashlib.sha256(text.encode()).hexdigest()] = {
-                "n": n, "decision": result.decision, "reason": result.reason,
-                "past_event": bool(tells_past_event(text)) if tells_past_event else None}
+        turns, texts = {}, list(counts)
+        for at in range(0, len(texts), 64):  # remember_many embeds a batch at once; dry runs write nothing, so
+            chunk = texts[at : at + 64]      # no statement sees another as a neighbour
+            results = service.remember_many([RememberRequest(namespace="gate", content=t, dry_run=True) for t in chunk])
+            for text, result in zip(chunk, results):
+                turns[hashlib.sha256(text.encode()).hexdigest()] = {
+                    "n": counts[text], "decision": result.decision, "reason": result.reason,
+                    "past_event": bool(tells_past_event(text)) if tells_past_event else None}
     return {"data": path, "turns": turns}
 
 
@@ -63,9 +65,10 @@ def compare(first: dict, second: dict) -> None:
     skipped = {h: t for h, t in a.items() if t["decision"] == "skip"}
     print(f"turns: {total}; skipped by the first run: {sum(t['n'] for t in skipped.values())}, "
           f"by the second: {sum(t['n'] for t in b.values() if t['decision'] == 'skip')}")
-    by_override = {h: t for h, t in a.items() if t["reason"].startswith("kept: a sentence tells of a past event")}
-    print(f"kept by the first run's past-event override: {sum(t['n'] for t in by_override.values())}, "
-          f"of them kept by the second: {sum(t['n'] for h, t in by_override.items() if b[h]['decision'] != 'skip')}")
+    for name, prefix in (("past-event", "kept: a sentence tells of a past event"), ("subject-less note", "kept: a note about the user")):
+        by_override = {h: t for h, t in a.items() if t["reason"].startswith(prefix)}
+        print(f"kept by the first run's {name} override: {sum(t['n'] for t in by_override.values())}, "
+              f"of them kept by the second: {sum(t['n'] for h, t in by_override.items() if b[h]['decision'] != 'skip')}")
     kept = Counter()
     for h, t in skipped.items():
         kept[(_skip_kind(t["reason"]), b[h]["decision"] != "skip")] += t["n"]
