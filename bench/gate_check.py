@@ -3,6 +3,7 @@
     python bench/gate_check.py /work/shared/data/longmemeval_s_dev60.json --format longmemeval --out A.json
     PYTHONPATH=OTHER_CHECKOUT python bench/gate_check.py ... --out B.json     # e.g. a `git archive` of the last release
     python bench/gate_check.py --compare B.json A.json
+    python bench/gate_check.py /work/shared/data/longmemeval_s_dev60.json --format longmemeval --past-events A.json
 
 Each distinct turn text is decided once, into an empty namespace (no neighbours, no context: the gate's skip is the
 statement's own property, and a fresh store makes the count cheap and repeatable), with the checkpoint and code the
@@ -83,6 +84,19 @@ def compare(first: dict, second: dict) -> None:
               f"{sum(t['n'] for h, t in told.items() if b[h]['decision'] != 'skip')}")
 
 
+def past_events(run: dict, path: str, fmt: str, limit: int | None) -> None:
+    """Of the turns this checkout's `factgate.tells_past_event` accepts, how many the run kept (its own gate alone)."""
+    from server.bench.datasets import load
+    from server.memops.factgate import tells_past_event
+
+    data = load(fmt, path, limit=limit)
+    texts = {t.content() for conv in data.conversations for s in conv.sessions for t in s.turns}
+    told = [run["turns"][h] for h in (hashlib.sha256(t.encode()).hexdigest() for t in texts if tells_past_event(t))]
+    skipped = sum(t["n"] for t in run["turns"].values() if t["decision"] == "skip")
+    print(f"turns the run skips: {skipped} of {sum(t['n'] for t in run['turns'].values())}; turns tells_past_event accepts: "
+          f"{sum(t['n'] for t in told)}, the run keeps {sum(t['n'] for t in told if t['decision'] != 'skip')}")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("path", nargs="?")
@@ -91,7 +105,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path)
     ap.add_argument("--cache-dir", type=Path, default=MODEL_CACHE)
     ap.add_argument("--compare", nargs=2, type=Path, metavar=("FIRST", "SECOND"))
+    ap.add_argument("--past-events", type=Path, metavar="RUN", help="with the data set path: how many turns that "
+                    "factgate.tells_past_event accepts RUN kept")
     args = ap.parse_args(argv)
+    if args.past_events:
+        past_events(json.loads(args.past_events.read_text()), args.path, args.format, args.limit)
+        return
     if args.compare:
         compare(*(json.loads(p.read_text()) for p in args.compare))
         return

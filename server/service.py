@@ -28,6 +28,7 @@ from server.embed import Embedder, prepare_query
 from server.errors import InvalidInput, NotFound
 from server.governance.secrets import find_secrets, redact
 from server.governance.transient import transient_marker
+from server.memops.factgate import subjectless_note, tells_past_event
 from server.memops.schema import RERANK_DEPTH, MemoryOps, Neighbor, OpsDecision, RankCandidate
 from server.models import (
     CorrectResult,
@@ -486,6 +487,17 @@ class MemoryService:
         reason = decision.reason
         if action == "skip" and transient_marker(content) and req.session_id:
             action = "add"  # kept in the working tier for this session (see _apply)
+        elif action == "skip" and subjectless_note(content):
+            # Trigger: the model read an auxiliary-first note as a yes/no question. Why: agents write notes
+            # without a subject ("Is allergic to nuts", "Has two kids"); a question would name its subject
+            # first and usually ends in "?". Outcome: keep it.
+            action, reason = "add", "kept: a note about the user with its subject left out, not a question"
+        elif action == "skip" and tells_past_event(content):
+            # Trigger: the model dropped a message for its opener ("I'm thinking of planning a trip ...") while a
+            # later sentence tells of a past event ("... I recently got back from five days in Lisbon"). Why: the
+            # model reads the message as one hedge or request, and the event is what a later question asks about.
+            # Outcome: keep the message.
+            action, reason = "add", "kept: a sentence tells of a past event, whatever the rest hedges or asks"
         elif action == "skip" and decision.confidence < self.settings.skip_confidence:
             # Trigger: the model leans towards "not worth keeping" but is unsure. Why: a stored statement costs
             # little and can decay; a dropped one is gone. Outcome: keep it.

@@ -15,7 +15,6 @@ import json
 import random
 import re
 
-from . import asides
 from . import lexicon as L
 from . import text as T
 from .chat import STATE_FAMILIES, chat_example, chitchat, _chat
@@ -231,20 +230,8 @@ def _skip_example(r, pool):
     return _example(r, pool, [], new, kind, "skip")
 
 
-def _aside_example(r, pool):
-    """A message whose opener would be skipped and whose other sentence tells of a past event (or a look-alike that
-    tells nothing), or a note without its subject against a yes/no question without "?" (`asides`)."""
-    if r.random() < 0.75:
-        text, action = asides.aside(r)
-        return _example(r, pool, [], text, "event", action)
-    if r.random() < 0.5:
-        return _example(r, pool, [], asides.terse_note(r), "fact", "add")
-    return _example(r, pool, [], asides.terse_question(r), "fact", "skip")
-
-
 def build(seed: int = 0, n: int = 11000) -> list[dict]:
-    """The curriculum for `seed`: 18% skips, 15% chat turns, the rest statements with their neighbours; then n/8
-    `asides` examples from a generator of their own, so the first n examples do not depend on them."""
+    """The curriculum for `seed`: 18% skips, 15% chat turns, the rest statements with their neighbours."""
     r = random.Random(seed)
     pool = _Pool(r)
     make = lambda existing, new, kind, action, target: _example(r, pool, existing, new, kind, action, target)  # noqa: E731
@@ -252,11 +239,6 @@ def build(seed: int = 0, n: int = 11000) -> list[dict]:
     for i in range(n):
         u = r.random()
         ex = _skip_example(r, pool) if u < 0.18 else chat_example(r, make) if u < 0.33 else _family_example(r, pool)
-        ex["id"] = f"t{seed}-{i:05d}"
-        out.append(ex)
-    r_aside = random.Random(f"asides-{seed}")
-    for i in range(n, n + n // 8):
-        ex = _aside_example(r_aside, pool)
         ex["id"] = f"t{seed}-{i:05d}"
         out.append(ex)
     return out

@@ -53,8 +53,6 @@ class Parsed:
     told: int = 0  # content words in first-person sentences that are not questions: facts a question can carry
     asked: float = 0.0  # share of sentences that are questions
     episode: bool = False  # tells of something that happened once ("I went hiking last weekend"), not a standing fact
-    plain: int = 0  # like `told`, but only sentences with no hedge or condition in them: what the message asserts
-    plain_episode: bool = False  # one such sentence tells of something that happened ("...By the way, I got back from Lyon")
 
 
 _EPISODE = re.compile(
@@ -65,16 +63,8 @@ _EPISODE = re.compile(
     r"hiked|celebrated|volunteered|picked|threw|hosted|organized|organised|entered|showed|booked)\b")
 
 
-# A condition or a wish in a sentence makes it say what is not (yet) so: "if we moved", "I wish I had gone".
-_CONDITION = re.compile(r"\b(?:if|unless|whether|would|wish|wished|hope|hoping|someday)\b")
-
-
-def _sentences(raw: str) -> tuple[int, float, int, bool]:
-    """Per sentence, not per message: one hedge in the opener must not hide what a later sentence asserts
-    ("I'm thinking of another trip. By the way, I just got back from Lyon"). Returns the content words of
-    first-person statements (`told`), the share of questions, the content words of those statements that carry no
-    hedge or condition (`plain`), and whether one of the latter tells of an episode."""
-    told, n, q, plain, plain_episode = 0, 0, 0, 0, False
+def _sentences(raw: str) -> tuple[int, float]:
+    told, n, q = 0, 0, 0
     for sent in _CLAUSE_BREAK.split(raw):
         toks = T.tokens(sent)
         if not toks:
@@ -83,13 +73,8 @@ def _sentences(raw: str) -> tuple[int, float, int, bool]:
         if sent.rstrip().endswith("?"):
             q += 1
         elif _FIRST_PERSON & set(toks):
-            words = sum(1 for t in toks if t not in T.STOPWORDS)
-            told += words
-            low = sent.lower().replace("’", "'")
-            if not _has(_normalised(low), _PADDED["HEDGES"]) and not _CONDITION.search(low):
-                plain += words
-                plain_episode = plain_episode or bool(_EPISODE.search(low))
-    return told, q / max(n, 1), plain, plain_episode
+            told += sum(1 for t in toks if t not in T.STOPWORDS)
+    return told, q / max(n, 1)
 
 
 def parse(raw: str) -> Parsed:
@@ -99,14 +84,12 @@ def parse(raw: str) -> Parsed:
     raw = raw[m.end():] if m else raw
     toks = tuple(T.tokens(raw))
     norm = " ".join(toks)
-    told, asked, plain, plain_episode = _sentences(raw)
+    told, asked = _sentences(raw)
     content = frozenset(t for t in toks if t not in T.STOPWORDS)  # T.content_tokens(raw)
     return Parsed(
         speaker=speaker,
         told=told,
         asked=asked,
-        plain=plain,
-        plain_episode=plain_episode,
         episode=bool(_EPISODE.search(raw.lower().replace("’", "'"))),
         raw=raw,
         toks=toks,
@@ -187,9 +170,6 @@ def statement_features(p: Parsed) -> list[float]:
         float(is_q and p.told >= 2),
         float(bool(p.speaker)),
         float(p.episode),
-        # What the message asserts outside its hedges: a hedged or asking opener may carry a told event after it.
-        math.log1p(p.plain) / 3.0,
-        float(p.plain_episode),
     ]
 
 
