@@ -59,6 +59,7 @@ class _Run:
     rows: list[tuple[str, dict[str, float]]] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)
     cpu_ms: list[float] = field(default_factory=list)  # process CPU time per recall: less sensitive to a busy machine
+    first: list[bool] = field(default_factory=list)  # whether the recall was its conversation's first after the ingest
     returned: list[int] = field(default_factory=list)
     tokens: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     failures: list[dict[str, Any]] = field(default_factory=list)
@@ -103,12 +104,15 @@ def evaluate(
         n_turns += turns
         session_of = conv.turn_session()
         texts = {t.id: t.content() for s in conv.sessions for t in s.turns}
+        first = True
         for q in conv.questions:
             for variant, run in runs.items():
                 q0, c0 = time.perf_counter(), time.process_time()
                 hits = system.search(q, depth, variant)
                 run.latencies_ms.append((time.perf_counter() - q0) * 1000.0)
                 run.cpu_ms.append((time.process_time() - c0) * 1000.0)
+                run.first.append(first)
+                first = False
                 run.returned.append(min(len(hits), max_k))
                 for k in ks:
                     run.tokens[k].append(sum(approx_tokens(h.text) for h in hits[:k]))
@@ -149,12 +153,30 @@ def evaluate(
                 "recall_mean_ms": round(sum(run.latencies_ms) / max(1, len(run.latencies_ms)), 2),
                 "recall_cpu_p50_ms": round(percentile(run.cpu_ms, 50), 2),
                 "recall_cpu_p95_ms": round(percentile(run.cpu_ms, 95), 2),
+                **first_and_later(run.latencies_ms, run.cpu_ms, run.first),
                 "load_avg_1m": [load_start, _loadavg()],  # machine load at start and end: context for the timings
             },
             "failures": run.failures,
-            "samples": {"recall_ms": [round(x, 2) for x in run.latencies_ms], "recall_cpu_ms": [round(x, 2) for x in run.cpu_ms]},
+            "samples": {"recall_ms": [round(x, 2) for x in run.latencies_ms], "recall_cpu_ms": [round(x, 2) for x in run.cpu_ms],
+                        "recall_first": run.first},
         }
     return reports
+
+
+def first_and_later(latencies_ms: Sequence[float], cpu_ms: Sequence[float], first: Sequence[bool]) -> dict[str, float | int]:
+    """p50 wall and CPU of the recalls that were their conversation's first after the ingest, and of the others.
+
+    Why apart: a conversation's first recall comes right after its import, so it can pay for work the import left
+    behind; LongMemEval asks one question per haystack, so the strategy asked first holds every first recall and
+    its p50 alone would say nothing about recall in steady state (bench/notes/recall-latency.md, Session 9).
+    """
+    out: dict[str, float | int] = {"first_recalls": sum(1 for f in first if f)}
+    for name, want in (("first", True), ("later", False)):
+        lat = [x for x, f in zip(latencies_ms, first) if f == want]
+        cpu = [x for x, f in zip(cpu_ms, first) if f == want]
+        out[f"recall_{name}_p50_ms"] = round(percentile(lat, 50), 2) if lat else None
+        out[f"recall_{name}_cpu_p50_ms"] = round(percentile(cpu, 50), 2) if cpu else None
+    return out
 
 
 def merge_reports(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -176,7 +198,7 @@ def merge_reports(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "overall": weighted([p["overall"] for p in parts]),
         "by_category": {c: weighted([p["by_category"].get(c, {}) for p in parts]) for c in sorted(cats)},
         "failures": [f for p in parts for f in p["failures"]],
-        "samples": {key: [x for p in parts for x in p["samples"][key]] for key in first["samples"]},
+        "samples": {key: [x for p in parts for x in p["samples"].get(key, [])] for key in first["samples"]},
     }
     timing = {key: sum(p["timing"][key] for p in parts) for key in ("turns", "ingest_s", "sleep_s", "questions")}
     timing["ingest_cpu_s"] = round(sum(p["timing"].get("ingest_cpu_s", 0.0) for p in parts), 2)
@@ -189,6 +211,8 @@ def merge_reports(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
         recall_cpu_p50_ms=round(percentile(cpu, 50), 2), recall_cpu_p95_ms=round(percentile(cpu, 95), 2),
         load_avg_1m=[x for p in parts for x in p["timing"].get("load_avg_1m", [])], shards=len(parts),
     )
+    if "recall_first" in merged["samples"] and len(merged["samples"]["recall_first"]) == len(lat):
+        timing.update(first_and_later(lat, cpu, merged["samples"]["recall_first"]))
     merged["timing"] = timing
     for key in ("system", "dataset"):
         if key in first:
