@@ -139,12 +139,16 @@ class _Part:
     def add(self, rowids: list[int], tids: np.ndarray, docs: np.ndarray) -> None:
         """Append documents (rowids ascending, indices from `size` on) given one (term id, document) per token."""
         count = len(rowids)
-        self.rowids = np.concatenate([self.rowids[: self.size], np.asarray(rowids, dtype=np.int64)])
-        self.dl = np.concatenate([self.dl[: self.size], np.zeros(count)])
+        if self.size + count > len(self.rowids):  # grown by doubling: a catch-up of a few rows copies nothing
+            capacity = max(self.size + count, 2 * len(self.rowids))
+            self.rowids = np.concatenate([self.rowids[: self.size], np.zeros(capacity - self.size, dtype=np.int64)])
+            self.dl = np.concatenate([self.dl[: self.size], np.zeros(capacity - self.size)])
+        first = self.size
+        self.rowids[first : first + count] = rowids
         self.size += count
         if not len(tids):
             return
-        self.dl += np.bincount(docs, minlength=self.size)
+        self.dl[first : self.size] += np.bincount(docs - first, minlength=count)
         self.tokens += len(tids)
         terms = self.terms
         # One posting per (term, document) with its count, ordered by term then document.
