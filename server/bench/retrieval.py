@@ -357,6 +357,11 @@ class ReverieSystem:
             self.sleep(self.service, self.namespace)
             self.status_after_sleep.update(self.store.counts().get(self.namespace, {}))
         self._audit_evidence()
+        # Every memory's turns are resolved now, outside the timed recalls: else the strategy asked first paid for
+        # resolving what it returned and the later ones found it cached (bench/notes/recall-latency.md, Session 9).
+        ids = [memory.id for _, memory in self.store.iter_all(self.namespace)]
+        for start in range(0, len(ids), 500):
+            self._resolve(ids[start : start + 500])
 
     def _audit_evidence(self) -> None:
         """Where each evidence turn ended up: its own active memory, merged into another, or nowhere.
@@ -398,8 +403,8 @@ class ReverieSystem:
     def _resolve(self, memory_ids: Sequence[str]) -> None:
         """Fill `_cache` for `memory_ids`: their provenance graphs are read together, one query per level.
 
-        Why together: `search` is inside the timed region, and one read per returned memory (60 of them on
-        LongMemEval, each a fresh store) added ~3 ms of the harness's own to every recall latency.
+        Why together: one read per memory cost ~3 ms per recall on LongMemEval when this ran inside the timed
+        region; `finish_ingest` now resolves every memory before the recalls, so `search` only looks them up.
         """
         roots = [m for m in dict.fromkeys(memory_ids) if m not in self._cache]
         if not roots:
@@ -459,6 +464,7 @@ def run_reverie(
     """
     import tempfile
 
+    from server import heap
     from server.app import load_ops
     from server.config import Settings
     from server.embed import FastEmbedEmbedder
@@ -473,6 +479,7 @@ def run_reverie(
         settings = Settings(db=Path(tmp) / "unused.db", **overrides)
         embedder = FastEmbedEmbedder.from_settings(settings)
         ops = load_ops(settings)
+        heap.settle()  # as the server does once its models are loaded (server/heap.py)
         system = ReverieSystem(settings, embedder, ops, Path(tmp), strategies, hook, context, replied, context_words)
         try:
             reports = evaluate(dataset, system, ks=ks, depth=depth, progress=progress)
