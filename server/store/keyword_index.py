@@ -273,8 +273,9 @@ class KeywordIndex:
     def catch_up(self, db: Database, namespace: str) -> None:
         """Load the namespace's rows written since the last look, so the next search has nothing to tokenise.
 
-        Called after writes, off the request path (MemoryService.remember_many): without it the first recall
-        after a batch, or after opening a store, paid for tokenising everything new (a whole namespace, at first).
+        Called after writes (MemoryService.remember_many: in the background behind a batch's commits, and for its
+        last rows before it returns): without it the first recall after a batch, or after opening a store, paid for
+        tokenising everything new (a whole namespace, at first), or waited for a catch-up still running.
         """
         with db.read(), self._lock:
             self._sync(db, namespace)
