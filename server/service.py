@@ -412,9 +412,9 @@ class MemoryService:
 
         Why not leave them to the background: the caller's next call is often a recall (an agent imports a
         conversation, then asks about it), and a recall that met the catch-up still running waited for its lock
-        and shared the CPU with it: ~8 ms more for a namespace's first recall after an import
-        (bench/notes/recall-latency.md, Session 9). Behind the commits most of the batch is loaded already, so
-        this costs the batch the rows of its last commit.
+        and shared the CPU with it: 3-4 ms more CPU and up to tens of ms of wall for a namespace's first recall
+        after a LongMemEval import (bench/notes/recall-latency.md, Session 9). Behind the commits most of the batch
+        is loaded already, so this costs the batch the rows of its last commit.
         """
         for namespace in sorted(namespaces):
             try:
