@@ -122,12 +122,14 @@ def main(argv: list[str] | None = None) -> int:
             service, store = app.service, app.store
             requests = [RecallRequest(namespace="r", query=q, k=10, strategy=args.strategy) for q in QUERIES]
         else:
+            from server import heap
             from server.app import load_ops
             from server.bench.datasets import load
             from server.bench.retrieval import ReverieSystem
             conv = load(args.dataset[0], args.dataset[1], limit=1, offset=args.conv).conversations[0]
             settings = Settings(db=Path(d) / "unused.db", embedding_model="offline", embedding_cache_dir=CACHE, max_content_bytes=1 << 20)
             system = ReverieSystem(settings, embedder, load_ops(settings), Path(d))
+            heap.settle()  # as the server does once its models are loaded (server/heap.py)
             system.start(conv)
             for session in conv.sessions:
                 if session.turns:

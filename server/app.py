@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from mcp.server import MCPServer
 
-from server import __version__
+from server import __version__, heap
 from server.clock import Clock, SystemClock
 from server.config import Settings
 from server.embed import MINILM, Embedder, LazyEmbedder, resolve_model
@@ -143,11 +143,13 @@ class LazyOps:
 
 
 def warm_up(*loaders) -> None:
-    """Start background loading of whatever can load (LazyEmbedder, LazyOps); others are ready already."""
+    """Start background loading of whatever can load (LazyEmbedder, LazyOps); others are ready already. Once all
+    have loaded, what they loaded leaves the garbage collector's full passes (server/heap.py)."""
     for loader in loaders:
         start = getattr(loader, "start", None)
         if start is not None:
             start()
+    heap.settle_after(*loaders)
 
 
 class WarmUp:

@@ -219,6 +219,9 @@ class _Vectors:
 # added ~3 ms of CPU per remember (`python -m bench.core --writes-only` at cb4943c, which caught up after every
 # write, against 5783658; two alternated pairs on a machine with a wide spread).
 KEYWORD_CATCH_UP_MIN = 2
+# Within a batch, the keyword index catches up behind its commits at most this often: each catch-up has a fixed cost
+# (a read transaction, the tokenizer table, the postings' bookkeeping), and commits come every few milliseconds.
+CATCH_UP_EVERY_S = 0.1
 GROUP_COMMIT_S = 0.02  # longest a batch holds the write lock before it commits what it has written
 
 
@@ -232,8 +235,9 @@ class _GroupCommit:
     runs. Decisions read inside it, so each one still sees every write before it.
     """
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, on_commit: Callable[[], None] | None = None):
         self.store = store
+        self.on_commit = on_commit  # called after each commit (remember_many: the keyword index catches up behind it)
         self._open = None
         self._since = 0.0
 
@@ -249,6 +253,8 @@ class _GroupCommit:
         if self._open is not None:
             cm, self._open = self._open, None
             cm.__exit__(None, None, None)
+            if self.on_commit is not None:
+                self.on_commit()
 
     def abort(self, exc: BaseException) -> None:
         if self._open is not None:
@@ -349,7 +355,16 @@ class MemoryService:
         stored: list[tuple[Memory, str]] = []
         if pending and hasattr(self.ops, "wait"):
             self.ops.wait()  # a lazily loading model reads the database: let it finish before the group holds it
-        group = _GroupCommit(self.store)
+        # A batch's rows go into the keyword index behind its commits, in the background, and the last of them
+        # before it returns (`_finish_keywords`): the next recall has nothing left to tokenise.
+        last_catch_up = [time.monotonic()]
+
+        def catch_up() -> None:
+            if time.monotonic() - last_catch_up[0] >= CATCH_UP_EVERY_S:
+                last_catch_up[0] = time.monotonic()
+                self._catch_up_keywords({memory.namespace for memory, _ in stored})
+
+        group = _GroupCommit(self.store, on_commit=catch_up if len(reqs) >= KEYWORD_CATCH_UP_MIN else None)
         try:
             with blas.one_thread():  # the decisions' matrices are small: one BLAS thread is faster (server/blas.py)
                 # Decide and apply in order, so a statement sees the ones before it in the same batch.
@@ -372,19 +387,22 @@ class MemoryService:
             vectors.stop()
             group.abort(exc)
             raise
+        group.on_commit = None
         group.commit()
         if len(stored) >= KEYWORD_CATCH_UP_MIN:
-            self._catch_up_keywords({memory.namespace for memory, _ in stored})
+            self._finish_keywords({memory.namespace for memory, _ in stored})
         if stored:
             for callback in self.on_stored:
                 callback(stored)
         return results
 
     def _catch_up_keywords(self, namespaces: set[str]) -> None:
-        """Tokenise what was just written into the keyword index in the background, so the next recall does not.
+        """Tokenise what was just committed into the keyword index in the background, while the batch goes on.
 
-        One pending catch-up per namespace: a burst of writes queues one, which loads all of them.
+        One pending catch-up per namespace: a burst of commits queues one, which loads all of them.
         """
+        if not namespaces:
+            return
         with self._pool_lock:
             todo = namespaces - self._keyword_pending
             self._keyword_pending |= todo
@@ -393,6 +411,21 @@ class MemoryService:
         pool = self._pool_for("_index_pool", 1)
         for namespace in todo:
             pool.submit(self._keyword_catch_up_job, namespace)
+
+    def _finish_keywords(self, namespaces: set[str]) -> None:
+        """Load a batch's last rows into the keyword index before the batch returns (after a catch-up still running).
+
+        Why not leave them to the background: the caller's next call is often a recall (an agent imports a
+        conversation, then asks about it), and a recall that met the catch-up still running waited for its lock
+        and shared the CPU with it: 3-4 ms more CPU and up to tens of ms of wall for a namespace's first recall
+        after a LongMemEval import (bench/notes/recall-latency.md, Session 9). Behind the commits most of the batch
+        is loaded already, so this costs the batch the rows of its last commit.
+        """
+        for namespace in sorted(namespaces):
+            try:
+                self.store.catch_up_keywords(namespace)
+            except Exception:  # the batch is committed whatever happens here; the next search catches up itself
+                log.debug("keyword index catch-up for %s failed", namespace, exc_info=True)
 
     def _keyword_catch_up_job(self, namespace: str) -> None:
         with self._pool_lock:

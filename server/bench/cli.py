@@ -43,10 +43,12 @@ def summary_table(reports: dict[str, dict[str, Any]]) -> str:
     """A plain-text table of the overall metrics, one row per strategy."""
     first = next(iter(reports.values()))
     keys = [k for k in first["overall"] if "@" in k and not k.startswith("tokens")]
-    lines = ["strategy  " + "  ".join(f"{k:>13}" for k in keys) + "    p50 ms   p95 ms"]
+    lines = ["strategy  " + "  ".join(f"{k:>13}" for k in keys) + "    p50 ms   p95 ms  first p50  later p50"]
     for name, rep in reports.items():
         values = "  ".join(f"{rep['overall'][k]:>13.3f}" for k in keys)
-        lines.append(f"{name:<8}  {values}  {rep['timing']['recall_p50_ms']:>8.1f} {rep['timing']['recall_p95_ms']:>8.1f}")
+        t = rep["timing"]
+        first, later = (f"{v:>9.1f}" if v is not None else f"{'-':>9}" for v in (t.get("recall_first_p50_ms"), t.get("recall_later_p50_ms")))
+        lines.append(f"{name:<8}  {values}  {t['recall_p50_ms']:>8.1f} {t['recall_p95_ms']:>8.1f}  {first}  {later}")
     return "\n".join(lines)
 
 

@@ -60,6 +60,7 @@ class _Run:
     rows: list[tuple[str, dict[str, float]]] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)
     cpu_ms: list[float] = field(default_factory=list)  # process CPU time per recall: less sensitive to a busy machine
+    first: list[bool] = field(default_factory=list)  # whether the recall was its conversation's first after the ingest
     returned: list[int] = field(default_factory=list)
     tokens: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     failures: list[dict[str, Any]] = field(default_factory=list)
@@ -106,12 +107,15 @@ def evaluate(
         n_turns += turns
         session_of = conv.turn_session()
         texts = {t.id: t.content() for s in conv.sessions for t in s.turns}
+        first = True
         for q in conv.questions:
             for variant, run in runs.items():
                 q0, c0 = time.perf_counter(), time.process_time()
                 hits = system.search(q, depth, variant)
                 run.latencies_ms.append((time.perf_counter() - q0) * 1000.0)
                 run.cpu_ms.append((time.process_time() - c0) * 1000.0)
+                run.first.append(first)
+                first = False
                 run.returned.append(min(len(hits), max_k))
                 run.ranked.append({"question": q.id, "hits": [[sorted(h.turns), h.scores] for h in hits]})
                 for k in ks:
@@ -153,13 +157,31 @@ def evaluate(
                 "recall_mean_ms": round(sum(run.latencies_ms) / max(1, len(run.latencies_ms)), 2),
                 "recall_cpu_p50_ms": round(percentile(run.cpu_ms, 50), 2),
                 "recall_cpu_p95_ms": round(percentile(run.cpu_ms, 95), 2),
+                **first_and_later(run.latencies_ms, run.cpu_ms, run.first),
                 "load_avg_1m": [load_start, _loadavg()],  # machine load at start and end: context for the timings
             },
             "failures": run.failures,
             "ranked": run.ranked,
-            "samples": {"recall_ms": [round(x, 2) for x in run.latencies_ms], "recall_cpu_ms": [round(x, 2) for x in run.cpu_ms]},
+            "samples": {"recall_ms": [round(x, 2) for x in run.latencies_ms], "recall_cpu_ms": [round(x, 2) for x in run.cpu_ms],
+                        "recall_first": run.first},
         }
     return reports
+
+
+def first_and_later(latencies_ms: Sequence[float], cpu_ms: Sequence[float], first: Sequence[bool]) -> dict[str, float | int]:
+    """p50 wall and CPU of the recalls that were their conversation's first after the ingest, and of the others.
+
+    Why apart: a conversation's first recall comes right after its import, so it can pay for work the import left
+    behind; LongMemEval asks one question per haystack, so the strategy asked first holds every first recall and
+    its p50 alone would say nothing about recall in steady state (bench/notes/recall-latency.md, Session 9).
+    """
+    out: dict[str, float | int] = {"first_recalls": sum(1 for f in first if f)}
+    for name, want in (("first", True), ("later", False)):
+        lat = [x for x, f in zip(latencies_ms, first) if f == want]
+        cpu = [x for x, f in zip(cpu_ms, first) if f == want]
+        out[f"recall_{name}_p50_ms"] = round(percentile(lat, 50), 2) if lat else None
+        out[f"recall_{name}_cpu_p50_ms"] = round(percentile(cpu, 50), 2) if cpu else None
+    return out
 
 
 def merge_reports(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -182,7 +204,7 @@ def merge_reports(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "by_category": {c: weighted([p["by_category"].get(c, {}) for p in parts]) for c in sorted(cats)},
         "failures": [f for p in parts for f in p["failures"]],
         "ranked": [r for p in parts for r in p.get("ranked", [])],
-        "samples": {key: [x for p in parts for x in p["samples"][key]] for key in first["samples"]},
+        "samples": {key: [x for p in parts for x in p["samples"].get(key, [])] for key in first["samples"]},
     }
     timing = {key: sum(p["timing"][key] for p in parts) for key in ("turns", "ingest_s", "sleep_s", "questions")}
     timing["ingest_cpu_s"] = round(sum(p["timing"].get("ingest_cpu_s", 0.0) for p in parts), 2)
@@ -195,6 +217,8 @@ def merge_reports(parts: Sequence[dict[str, Any]]) -> dict[str, Any]:
         recall_cpu_p50_ms=round(percentile(cpu, 50), 2), recall_cpu_p95_ms=round(percentile(cpu, 95), 2),
         load_avg_1m=[x for p in parts for x in p["timing"].get("load_avg_1m", [])], shards=len(parts),
     )
+    if "recall_first" in merged["samples"] and len(merged["samples"]["recall_first"]) == len(lat):
+        timing.update(first_and_later(lat, cpu, merged["samples"]["recall_first"]))
     merged["timing"] = timing
     for key in ("system", "dataset"):
         if key in first:
@@ -339,6 +363,11 @@ class ReverieSystem:
             self.sleep(self.service, self.namespace)
             self.status_after_sleep.update(self.store.counts().get(self.namespace, {}))
         self._audit_evidence()
+        # Every memory's turns are resolved now, outside the timed recalls: else the strategy asked first paid for
+        # resolving what it returned and the later ones found it cached (bench/notes/recall-latency.md, Session 9).
+        ids = [memory.id for _, memory in self.store.iter_all(self.namespace)]
+        for start in range(0, len(ids), 500):
+            self._resolve(ids[start : start + 500])
 
     def _audit_evidence(self) -> None:
         """Where each evidence turn ended up: its own active memory, merged into another, or nowhere.
@@ -380,8 +409,8 @@ class ReverieSystem:
     def _resolve(self, memory_ids: Sequence[str]) -> None:
         """Fill `_cache` for `memory_ids`: their provenance graphs are read together, one query per level.
 
-        Why together: `search` is inside the timed region, and one read per returned memory (60 of them on
-        LongMemEval, each a fresh store) added ~3 ms of the harness's own to every recall latency.
+        Why together: one read per memory cost ~3 ms per recall on LongMemEval when this ran inside the timed
+        region; `finish_ingest` now resolves every memory before the recalls, so `search` only looks them up.
         """
         roots = [m for m in dict.fromkeys(memory_ids) if m not in self._cache]
         if not roots:
@@ -441,6 +470,7 @@ def run_reverie(
     """
     import tempfile
 
+    from server import heap
     from server.app import load_ops
     from server.config import Settings
     from server.embed import FastEmbedEmbedder
@@ -455,6 +485,7 @@ def run_reverie(
         settings = Settings(db=Path(tmp) / "unused.db", **overrides)
         embedder = FastEmbedEmbedder.from_settings(settings)
         ops = load_ops(settings)
+        heap.settle()  # as the server does once its models are loaded (server/heap.py)
         system = ReverieSystem(settings, embedder, ops, Path(tmp), strategies, hook, context, replied, context_words)
         try:
             reports = evaluate(dataset, system, ks=ks, depth=depth, progress=progress)

@@ -138,12 +138,16 @@ class _Part:
     def add(self, rowids: list[int], tids: np.ndarray, docs: np.ndarray) -> None:
         """Append documents (rowids ascending, indices from `size` on) given one (term id, document) per token."""
         count = len(rowids)
-        self.rowids = np.concatenate([self.rowids[: self.size], np.asarray(rowids, dtype=np.int64)])
-        self.dl = np.concatenate([self.dl[: self.size], np.zeros(count)])
+        if self.size + count > len(self.rowids):  # grown by doubling: a catch-up of a few rows copies nothing
+            capacity = max(self.size + count, 2 * len(self.rowids))
+            self.rowids = np.concatenate([self.rowids[: self.size], np.zeros(capacity - self.size, dtype=np.int64)])
+            self.dl = np.concatenate([self.dl[: self.size], np.zeros(capacity - self.size)])
+        first = self.size
+        self.rowids[first : first + count] = rowids
         self.size += count
         if not len(tids):
             return
-        self.dl += np.bincount(docs, minlength=self.size)
+        self.dl[first : self.size] += np.bincount(docs - first, minlength=count)
         self.tokens += len(tids)
         terms = self.terms
         # One posting per (term, document) with its count, ordered by term then document.
@@ -268,8 +272,9 @@ class KeywordIndex:
     def catch_up(self, db: Database, namespace: str) -> None:
         """Load the namespace's rows written since the last look, so the next search has nothing to tokenise.
 
-        Called after writes, off the request path (MemoryService.remember_many): without it the first recall
-        after a batch, or after opening a store, paid for tokenising everything new (a whole namespace, at first).
+        Called after writes (MemoryService.remember_many: in the background behind a batch's commits, and for its
+        last rows before it returns): without it the first recall after a batch, or after opening a store, paid for
+        tokenising everything new (a whole namespace, at first), or waited for a catch-up still running.
         """
         with db.read(), self._lock:
             self._sync(db, namespace)

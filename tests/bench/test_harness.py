@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from server.bench.datasets import Conversation, Question, Session, Turn, load
-from server.bench.retrieval import ReverieSystem, SleepUnavailable, evaluate, sleep_hook
+from server.bench.retrieval import ReverieSystem, SleepUnavailable, evaluate, merge_reports, sleep_hook
 from server.memops import RulesOps
 from server.models import Memory
 from server.service import content_hash, new_id
@@ -40,6 +40,24 @@ def test_convqa_example_scores_through_remember_and_recall(system):
     assert len(ranked) == 4 and all(r["hits"] for r in ranked)
     turns, scores = ranked[0]["hits"][0]
     assert turns and scores["final"] > 0 and {"vector", "keyword", "fused"} <= set(scores)
+    # The conversation's first recall after its ingest is the first strategy's first question: timed apart.
+    keyword = reports["keyword"]["timing"]
+    assert hybrid["timing"]["first_recalls"] == 1 and keyword["first_recalls"] == 0
+    assert hybrid["timing"]["recall_first_p50_ms"] == hybrid["samples"]["recall_ms"][0]
+    assert hybrid["timing"]["recall_later_p50_ms"] > 0 and keyword["recall_first_p50_ms"] is None
+    assert hybrid["samples"]["recall_first"] == [True, False, False, False]
+
+
+def test_merged_shards_keep_first_and_later_recalls_apart():
+    def shard(ms: list[float], first: list[bool]) -> dict:
+        timing = {"turns": 1, "ingest_s": 1.0, "sleep_s": 0.0, "questions": len(ms), "recall_depth": 10}
+        return {"overall": {"questions": len(ms), "recall@10": 1.0}, "by_category": {}, "failures": [], "timing": timing,
+                "samples": {"recall_ms": ms, "recall_cpu_ms": ms, "recall_first": first}}
+
+    merged = merge_reports([shard([30.0, 10.0, 12.0], [True, False, False]), shard([50.0, 14.0], [True, False])])["timing"]
+    assert merged["first_recalls"] == 2
+    assert merged["recall_first_p50_ms"] == 40.0 and merged["recall_later_p50_ms"] == 12.0
+    assert merged["recall_first_cpu_p50_ms"] == 40.0 and merged["recall_p50_ms"] == 14.0
 
 
 def _conversation(turns: list[Turn]) -> Conversation:
