@@ -25,23 +25,31 @@ OTHER = ["Work has been crazy: I missed the run club meeting in March.", "Can yo
 QUERY = "Did I miss anything because of work?"
 
 
+def _recall(settings, stores: list, name: str, embedder, support: float, conversations) -> dict[str, float]:
+    """{content: final score}, best first: `conversations` ((session id or None, texts, days in, step between turns))
+    remembered into a fresh store named `name`, then QUERY recalled with `support` as the session-support weight."""
+    s = settings.model_copy(update={"db": settings.db.with_name(name), "session_support": support, "learned_rerank": False})
+    store = open_store(s)
+    stores.append(store)
+    service = MemoryService(store, embedder, AddOps(), s)
+    for sid, texts, days, step in conversations:
+        for j, text in enumerate(texts):
+            when = DAY + timedelta(days=days) + j * step
+            service.remember(RememberRequest(namespace="t", content=text, session_id=sid, valid_from=when))
+    res = service.recall(RecallRequest(namespace="t", query=QUERY, k=6, now=DAY + timedelta(days=10), reinforce=False))
+    return {h.memory.content: h.scores.final for h in res.results}
+
+
 @pytest.fixture
 def recall_with(settings, embedder):
     """recall_with(weight, session_ids) -> {content: final score}, best first, on a fresh store of both sessions."""
     stores = []
 
     def run(weight: float, session_ids: bool = True) -> dict[str, float]:
-        s = settings.model_copy(update={"db": settings.db.with_name(f"s{len(stores)}.db"), "session_support": weight, "learned_rerank": False})
-        store = open_store(s)
-        stores.append(store)
-        service = MemoryService(store, embedder, AddOps(), s)
         # Sessions days apart and turns hours apart: neighbour spreading (one hour) stays out of the picture.
-        for n, (sid, texts) in enumerate((("other", OTHER), ("runs", RUNS))):
-            for j, text in enumerate(texts):
-                when = DAY + timedelta(days=4 * n, hours=2 * j)
-                service.remember(RememberRequest(namespace="t", content=text, session_id=sid if session_ids else None, valid_from=when))
-        res = service.recall(RecallRequest(namespace="t", query=QUERY, k=6, now=DAY + timedelta(days=10), reinforce=False))
-        return {h.memory.content: h.scores.final for h in res.results}
+        conversations = [(sid if session_ids else None, texts, 4 * n, timedelta(hours=2))
+                         for n, (sid, texts) in enumerate((("other", OTHER), ("runs", RUNS)))]
+        return _recall(settings, stores, f"s{len(stores)}.db", embedder, weight, conversations)
 
     yield run
     for store in stores:
@@ -110,18 +118,8 @@ def lend_recall(settings, embedder, monkeypatch):
     def run(support: float, share: float = service_module.NEIGHBOR_SHARE, lend_own: bool = False) -> dict[str, float]:
         monkeypatch.setattr(service_module, "NEIGHBOR_SHARE", share)
         monkeypatch.setattr(sessionrank, "LEND_OWN_MATCH", lend_own)
-        s = settings.model_copy(
-            update={"db": settings.db.with_name(f"l{len(stores)}.db"), "session_support": support, "learned_rerank": False}
-        )
-        store = open_store(s)
-        stores.append(store)
-        service = MemoryService(store, embedder, AddOps(), s)
-        for n, (sid, texts, step) in enumerate((("lone", LONE, timedelta(minutes=5)), ("whole", WHOLE, timedelta(hours=2)))):
-            for j, text in enumerate(texts):
-                when = DAY + timedelta(days=4 * n) + j * step
-                service.remember(RememberRequest(namespace="t", content=text, session_id=sid, valid_from=when))
-        res = service.recall(RecallRequest(namespace="t", query=QUERY, k=6, now=DAY + timedelta(days=10), reinforce=False))
-        return {h.memory.content: h.scores.final for h in res.results}
+        conversations = [("lone", LONE, 0, timedelta(minutes=5)), ("whole", WHOLE, 4, timedelta(hours=2))]
+        return _recall(settings, stores, f"l{len(stores)}.db", embedder, support, conversations)
 
     yield run
     for store in stores:
