@@ -2,7 +2,7 @@
 
     python -m bench.same_hits BEFORE.json AFTER.json
 
-Reads the `ranked` lists that `reverie bench retrieval --json` writes (every question's hits: their turns and
+Reads the `ranked` lists that `reverie bench retrieval --json` (or `python -m bench.retrieval`, merged) writes (every question's hits: their turns and
 the scores recall gave them). Memory ids are left out: they are new on every ingest. For a change meant to keep
 behaviour (a refactor): run the same slice before and after it, then compare. Exits 1 when any question's hits
 differ in turns or order; score differences are counted per score, with the largest.
@@ -20,12 +20,19 @@ import sys
 from collections import Counter
 
 
+def _variants(report: dict) -> dict[str, dict]:
+    """A report's variants: `reverie bench retrieval --json` nests them under "strategies"; the merged reports
+    `python -m bench.retrieval` keeps (`server.bench.retrieval.merge_reports`) hold them at the top."""
+    return report.get("strategies") or {k: v for k, v in report.items() if isinstance(v, dict) and "ranked" in v}
+
+
 def compare(before: dict, after: dict) -> tuple[list[str], list[str]]:
     """(questions whose hits differ in turns or order, a summary line per variant)."""
     moved, summary = [], []
-    for variant in sorted(set(before["strategies"]) | set(after["strategies"])):
-        a = {r["question"]: r["hits"] for r in before["strategies"].get(variant, {}).get("ranked", [])}
-        b = {r["question"]: r["hits"] for r in after["strategies"].get(variant, {}).get("ranked", [])}
+    old_variants, new_variants = _variants(before), _variants(after)
+    for variant in sorted(set(old_variants) | set(new_variants)):
+        a = {r["question"]: r["hits"] for r in old_variants.get(variant, {}).get("ranked", [])}
+        b = {r["question"]: r["hits"] for r in new_variants.get(variant, {}).get("ranked", [])}
         changed, worst, hits = Counter(), Counter(), 0
         for qid in sorted(set(a) | set(b)):
             old, new = a.get(qid, []), b.get(qid, [])

@@ -31,3 +31,11 @@ def test_hits_in_another_order_or_missing_fail(tmp_path):
     for name, report in (("a.json", before), ("b.json", after)):
         (tmp_path / name).write_text(json.dumps(report))
     assert main([str(tmp_path / "a.json"), str(tmp_path / "b.json")]) == 1
+
+
+def test_merged_reports_hold_their_variants_at_the_top():
+    hit = [["D1:1"], {"final": 1.0}]
+    cli = _report(("q1", [hit]))
+    merged = {"hybrid": {"ranked": [{"question": "q1", "hits": [hit]}], "timing": {}}}
+    assert compare(cli, merged)[0] == [] and "1 of 1 questions" in compare(merged, cli)[1][0]
+    assert compare(merged, {"hybrid": {"ranked": [{"question": "q1", "hits": []}]}})[0] == ["hybrid q1"]
